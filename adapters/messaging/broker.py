@@ -1,0 +1,57 @@
+"""The dramatiq broker: RabbitMQ with publisher confirms in production, an in-process stub for
+the embedded demo. Stage queues and their retry policy live here too."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+# Transient failures back off 1 s, 2 s, 4 s ... capped at 5 minutes, far below RabbitMQ's
+# 30-minute consumer timeout, which delayed messages held by a worker must never reach.
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 300_000
+MAX_RETRIES = 25
+TIME_LIMIT_MS = 120_000
+
+
+def _with_defaults(url: str) -> str:
+    """Heartbeats and a blocked-connection timeout, unless the URL sets its own."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("heartbeat", "30")
+    query.setdefault("blocked_connection_timeout", "60")
+    query.setdefault("connection_attempts", "3")
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def build_broker(url: str, extra_middleware: list[Middleware]) -> dramatiq.Broker:
+    """extra_middleware is placed before Retries, so its after-hooks see the final verdict."""
+    middleware: list[Middleware] = [
+        AgeLimit(),
+        TimeLimit(time_limit=TIME_LIMIT_MS),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        *extra_middleware,
+        Retries(max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+    ]
+    broker: dramatiq.Broker
+    if url.startswith("stub:"):
+        broker = StubBroker(middleware=middleware)
+    else:
+        broker = RabbitmqBroker(
+            url=_with_defaults(url), confirm_delivery=True, middleware=middleware
+        )
+    return broker

@@ -1,0 +1,77 @@
+"""Small dramatiq middleware: log context per message, and the dead-letter record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+import structlog
+from dramatiq.common import q_name
+from dramatiq.middleware import Middleware
+
+from domain.errors import InvalidInput
+
+log = structlog.get_logger(__name__)
+
+RecordDeadLetter = Callable[[dict[str, Any], str], None]
+
+
+class LogContext(Middleware):
+    """Binds message id, queue and actor to every log line written while a message runs."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            message_id=message.message_id,
+            queue=q_name(message.queue_name),
+            actor=message.actor_name,
+            attempt=message.options.get("retries", 0) + 1,
+        )
+
+    def after_process_message(
+        self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
+        structlog.contextvars.clear_contextvars()
+
+    after_skip_message = before_process_message
+
+
+def dead_letter_reason(message: Any, exception: BaseException | None) -> str:
+    if isinstance(exception, InvalidInput):
+        return f"invalid message: {exception}"
+    if exception is not None:
+        retries = message.options.get("retries", 0)
+        return f"failed after {retries} retries: {type(exception).__name__}: {exception}"
+    return "expired: message older than its age limit"
+
+
+class DeadLetterRecorder(Middleware):
+    """When a message is failed (bad input, retries exhausted, too old) RabbitMQ moves it to the
+    queue's .XQ; this records it with its reason in the database first, and logs it."""
+
+    def __init__(self, record: RecordDeadLetter):
+        self.record = record
+
+    def after_process_message(
+        self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
+        if message.failed:
+            self._dead_letter(message, exception)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        if message.failed:
+            self._dead_letter(message, None)
+
+    def _dead_letter(self, message: Any, exception: BaseException | None) -> None:
+        reason = dead_letter_reason(message, exception)
+        data = dict(message.asdict())
+        data["queue_name"] = q_name(data["queue_name"])
+        data["options"] = {k: v for k, v in data["options"].items() if k != "traceback"}
+        log.error("message.dead_lettered", reason=reason)
+        try:
+            self.record(data, reason)
+        except (
+            Exception
+        ) as error:  # the message still reaches the .XQ; the log line keeps the reason
+            log.critical("dead_letter.record_failed", error=repr(error), reason=reason)

@@ -1,0 +1,185 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations are the only way it is created;
+tests/integration checks that the migrations and these tables agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT keys on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+Key = BigInteger().with_variant(Integer(), "sqlite")
+TimeStamp = DateTime(timezone=True)
+
+
+def _totals() -> list[Column[int]]:
+    names = [
+        "subtotal",
+        "expense_total",
+        "discount_total",
+        "canceled_total",
+        "refund_total",
+        "tax_total",
+        "grand_total",
+    ]
+    return [Column(name, BigInteger, nullable=False) for name in names]
+
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(255), nullable=False),
+    Column("channel_type", String(64), nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("channel_id", ForeignKey("channels.id"), nullable=False),
+    Column("number", String(128), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("date_placed", TimeStamp, nullable=False),
+    Column("tracking_number", String(128)),
+    Column("cargo_company", JSON),
+    Column("customer", JSON),
+    Column("shipping_address", JSON),
+    Column("billing_address", JSON),
+    Column("extra", JSON, nullable=False),
+    *_totals(),
+    Column("split", Boolean, nullable=False, server_default=text("false")),
+    Column("received_at", TimeStamp, nullable=False),
+    UniqueConstraint("channel_id", "number"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    Column("omnitron_id", BigInteger, nullable=False, unique=True),
+    Column("sku", String(255), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("barcode", String(128)),
+    Column("merchant_reference", String(128), nullable=False),
+    Column("product_offer_reference", String(255)),
+    Column("quantity", Integer, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("tax_rate", String(40), nullable=False),
+    Column("discount_amount", BigInteger, nullable=False),
+    Column("tracking_number", String(128)),
+    Column("status", SmallInteger, nullable=False),
+    Column("extra", JSON, nullable=False),
+)
+
+expenses = Table(
+    "expenses",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("tax_rate", String(40), nullable=False),
+    Column("merchant_reference", String(128)),
+    Column("discount_amount", BigInteger, nullable=False),
+    Column("canceled", Boolean, nullable=False),
+    Column("refunded", Boolean, nullable=False),
+)
+
+merchant_orders = Table(
+    "merchant_orders",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    Column("channel_id", ForeignKey("channels.id"), nullable=False),
+    Column("reference", String(300), nullable=False),
+    Column("merchant_reference", String(128), nullable=False),
+    *_totals(),
+    Column("created_at", TimeStamp, nullable=False),
+    UniqueConstraint("channel_id", "reference"),
+)
+
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("merchant_order_id", ForeignKey("merchant_orders.id"), nullable=False, unique=True),
+    Column("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    Column("channel_id", ForeignKey("channels.id"), nullable=False),
+    Column("number", String(300), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+    Column("updated_at", TimeStamp, nullable=False),
+    UniqueConstraint("channel_id", "number"),
+    Index(None, "status"),
+)
+
+package_items = Table(
+    "package_items",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("package_id", ForeignKey("packages.id"), nullable=False, index=True),
+    Column("order_item_id", ForeignKey("order_items.id"), nullable=False, unique=True),
+    Column("quantity", Integer, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("command", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+    Column("published_at", TimeStamp),
+    Index(
+        "ix_outbox_unpublished",
+        "created_at",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("queue_name", String(255), nullable=False, index=True),
+    Column("actor_name", String(255), nullable=False),
+    Column("message", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("first_failed_at", TimeStamp, nullable=False),
+    Column("last_failed_at", TimeStamp, nullable=False),
+    Column("replayed_at", TimeStamp),
+)

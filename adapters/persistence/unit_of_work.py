@@ -1,0 +1,66 @@
+"""The SQL unit of work: one connection, one transaction, rolled back unless committed.
+Outbox messages written in the transaction are handed to the publisher after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, RootTransaction
+
+from adapters.persistence.repositories import (
+    SqlChannelRepository,
+    SqlMerchantOrderRepository,
+    SqlOrderRepository,
+    SqlOutbox,
+)
+from domain.messages import OutboxMessage
+from domain.ports import UnitOfWork
+
+Publisher = Callable[[list[OutboxMessage]], None]
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, engine: Engine, publisher: Publisher | None = None):
+        self.engine = engine
+        self.publisher = publisher
+        self._known_channels: set[int] = _known_channels.setdefault(id(engine), set())
+        self.connection: Connection | None = None
+        self.transaction: RootTransaction | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.connection = self.engine.connect()
+        self.transaction = self.connection.begin()
+        self.channels = self._channels = SqlChannelRepository(self.connection, self._known_channels)
+        self.orders = SqlOrderRepository(self.connection)
+        self.merchant_orders = SqlMerchantOrderRepository(self.connection)
+        self.outbox = self._outbox = SqlOutbox(self.connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            if self.connection is not None:
+                self.connection.close()
+            self.connection = self.transaction = None
+
+    def commit(self) -> None:
+        assert self.transaction is not None, "commit() outside the unit of work"
+        self.transaction.commit()
+        self._known_channels |= self._channels.seen
+        added, self._outbox.added = self._outbox.added, []
+        if added and self.publisher is not None:
+            self.publisher(added)
+
+    def rollback(self) -> None:
+        if self.transaction is not None and self.transaction.is_active:
+            self.transaction.rollback()
+
+
+_known_channels: dict[int, set[int]] = {}

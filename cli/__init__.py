@@ -1,0 +1,1 @@
+"""The `oms` command line: the operator's interface (spec section 8)."""

@@ -1,0 +1,163 @@
+"""`oms`: the operator's command line (spec section 8). Exit 0 on success, else non-zero with a
+one-line reason on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from adapters.settings import Settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from adapters.persistence.migrate import upgrade
+
+    upgrade(Settings.from_env().database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def _publish_orders(args: argparse.Namespace) -> int:
+    from adapters.messaging.broker import build_broker
+    from cli.orders_file import read_bodies
+    from cli.publish import publish_orders
+
+    settings = Settings.from_env()
+    if settings.embedded_broker:
+        raise SystemExit("oms publish needs OMS_BROKER_URL to name a RabbitMQ broker")
+    broker = build_broker(settings.broker_url, [])
+    try:
+        ids = publish_orders(broker, read_bodies(args.file), progress=sys.stderr.isatty())
+    finally:
+        broker.close()
+    print(f"published {len(ids)} orders to oms.ingest")
+    return 0
+
+
+def _show_order(args: argparse.Namespace) -> int:
+    from adapters.persistence.engine import make_engine
+    from adapters.persistence.unit_of_work import SqlUnitOfWork
+    from cli.views import find_orders
+
+    engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    found = []
+    for number in args.numbers:
+        orders = find_orders(SqlUnitOfWork(engine), number, args.channel)
+        if not orders:
+            raise SystemExit(
+                f"no order {number!r}" + (f" in channel {args.channel}" if args.channel else "")
+            )
+        if len(orders) > 1:
+            channels = ", ".join(str(o["channel"]["id"]) for o in orders)
+            raise SystemExit(f"order {number!r} exists in channels {channels}: pass --channel ID")
+        found.append(orders[0])
+    document = found[0] if len(found) == 1 else found
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        from cli.table import order_table
+
+        for order in found:
+            print(order_table(order))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from cli.demo import run_demo
+
+    return run_demo(generated=args.orders)
+
+
+def _bench_ingest(args: argparse.Namespace) -> int:
+    from cli.bench import bench_ingest
+
+    return bench_ingest(orders=args.orders, processes=args.processes, threads=args.threads)
+
+
+def _outbox_sweep(args: argparse.Namespace) -> int:
+    from cli.outbox import sweep
+
+    return sweep(loop=args.loop, interval=args.interval)
+
+
+def _schemas_export(args: argparse.Namespace) -> int:
+    from schemas.export import write_schemas
+
+    for path in write_schemas():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oms", description="Marketplace order pipeline")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+
+    publish = commands.add_parser("publish", help="publish messages")
+    what = publish.add_subparsers(dest="what", required=True)
+    orders = what.add_parser("orders", help="inbound orders to oms.ingest")
+    orders.add_argument("file", help="JSON object, JSON array or one object per line; - for stdin")
+    orders.set_defaults(handler=_publish_orders)
+
+    show = commands.add_parser("show", help="read stored state").add_subparsers(
+        dest="what", required=True
+    )
+    order = show.add_parser("order", help="orders by number")
+    order.add_argument("numbers", nargs="+", metavar="NUMBER")
+    order.add_argument("--channel", type=int, help="channel id, when a number exists in several")
+    order.add_argument("--json", action="store_true", help="machine-readable output")
+    order.set_defaults(handler=_show_order)
+
+    demo = commands.add_parser("demo", help="the whole flow; embedded unless OMS_* URLs are set")
+    demo.add_argument(
+        "--orders", type=int, default=20, help="generated orders besides the examples"
+    )
+    demo.set_defaults(handler=_demo)
+
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
+        dest="what", required=True
+    )
+    ingest = bench.add_parser("ingest", help="ingestion throughput vs a no-op dramatiq chain")
+    ingest.add_argument("--orders", type=int, default=2000)
+    ingest.add_argument("--processes", type=int, default=2)
+    ingest.add_argument("--threads", type=int, default=8)
+    ingest.set_defaults(handler=_bench_ingest)
+
+    outbox = commands.add_parser("outbox", help="the outbox").add_subparsers(
+        dest="action", required=True
+    )
+    sweep = outbox.add_parser("sweep", help="publish what a crash left unsent")
+    sweep.add_argument("--loop", action="store_true", help="keep sweeping (the Procfile process)")
+    sweep.add_argument("--interval", type=float, default=5.0, help="seconds between sweeps")
+    sweep.set_defaults(handler=_outbox_sweep)
+
+    schemas = commands.add_parser("schemas", help="message contracts").add_subparsers(
+        dest="action", required=True
+    )
+    schemas.add_parser("export", help="write schemas/json/*.schema.json").set_defaults(
+        handler=_schemas_export
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit:
+        raise
+    except Exception as error:  # one line for the operator; details go to the JSON log
+        print(f"oms: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

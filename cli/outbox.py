@@ -1,0 +1,29 @@
+"""`oms outbox sweep [--loop]`: the sweeper for outbox rows a crash left unpublished."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+
+from adapters.logging import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+def sweep(*, loop: bool, interval: float) -> int:
+    configure_logging()
+    from workers import bootstrap
+
+    relay = bootstrap.relay()
+    while True:
+        try:
+            sent = relay.sweep()
+        except Exception as error:  # database or broker away: try again next round
+            log.warning("outbox.sweep_failed", error=repr(error))
+            sent = 0
+        if not loop:
+            print(f"published {sent} outbox messages")
+            return 0
+        if sent == 0:
+            time.sleep(interval)

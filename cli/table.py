@@ -1,0 +1,41 @@
+"""Readable tables: orders -> merchant orders -> totals -> packages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.money import format_minor_units
+
+COLUMNS = ["subtotal", "expense_total", "discount_total", "tax_total", "grand_total"]
+HEADER = ["subtotal", "expenses", "discount", "tax", "grand"]
+
+
+def _money(totals: dict[str, int], currency: str) -> list[str]:
+    return [format_minor_units(totals[c], currency) for c in COLUMNS]
+
+
+def order_table(order: dict[str, Any]) -> str:
+    currency = order["currency"]
+    rows = [
+        [f"{order['number']} ({order['channel']['name']})", *_money(order["totals"], currency), ""]
+    ]
+    packages = {p["number"]: p for p in order["packages"]}
+    for mo in order["merchant_orders"]:
+        package = packages.get(mo["package_number"])
+        status = f"package {package['id']} {package['status']}" if package else "no package"
+        rows.append([f"  {mo['reference']}", *_money(mo["totals"], currency), status])
+    market = order["marketplace_expenses"]
+    if market["expense_total"]:
+        rows.append(["  marketplace expenses", *_money(market, currency), ""])
+    return format_rows([["order / merchant order", *HEADER, "package"], *rows])
+
+
+def format_rows(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:-1], widths[1:-1], strict=True)]
+        cells.append(row[-1].ljust(widths[-1]))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

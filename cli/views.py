@@ -1,0 +1,106 @@
+"""`oms show order --json`: the order as an operator reads it (spec section 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.persistence.codec import rate_text
+from domain.model import Expense, MerchantOrder, Order, OrderItem
+from domain.ports import UnitOfWork
+from domain.splitting import marketplace_expenses
+from domain.totals import totals_of
+
+
+def _item(item: OrderItem) -> dict[str, Any]:
+    return {
+        "id": item.omnitron_id,
+        "sku": item.product.sku,
+        "name": item.product.name,
+        "merchant_reference": item.merchant_reference,
+        "product_offer_reference": item.product_offer_reference,
+        "quantity": item.quantity,
+        "price": item.price,
+        "discount_amount": item.discount_amount,
+        "tax_rate": rate_text(item.tax_rate),
+        "tracking_number": item.tracking_number,
+        "status": item.status.name,
+        "status_code": int(item.status),
+    }
+
+
+def _expense(expense: Expense) -> dict[str, Any]:
+    return {
+        "type": expense.type,
+        "name": expense.name,
+        "amount": expense.amount,
+        "tax_rate": rate_text(expense.tax_rate),
+        "merchant_reference": expense.merchant_reference,
+    }
+
+
+def _package(mo: MerchantOrder) -> dict[str, Any]:
+    package = mo.package
+    return {
+        "id": package.id,
+        "number": package.number,
+        "merchant_order": mo.reference,
+        "status": package.status.name,
+        "status_code": int(package.status),
+        "items": [
+            {
+                "order_item_id": i.omnitron_item_id,
+                "quantity": i.quantity,
+                "status": i.status.name,
+                "status_code": int(i.status),
+            }
+            for i in package.items
+        ],
+        "shipment": None,
+    }
+
+
+def order_view(order: Order, merchant_orders: list[MerchantOrder]) -> dict[str, Any]:
+    channel = order.channel
+    return {
+        "id": order.id,
+        "number": order.number,
+        "channel": {"id": channel.id, "name": channel.name, "channel_type": channel.channel_type},
+        "status": order.status.name,
+        "status_code": int(order.status),
+        "currency": order.currency,
+        "date_placed": order.date_placed.isoformat(),
+        "tracking_number": order.tracking_number,
+        "cargo_company": vars(order.cargo_company) if order.cargo_company else None,
+        "items": [_item(i) for i in order.items],
+        "expenses": [_expense(e) for e in order.expenses],
+        "totals": order.totals.as_dict(),
+        "marketplace_expenses": totals_of([], marketplace_expenses(order)).as_dict(),
+        "merchant_orders": [
+            {
+                "reference": mo.reference,
+                "merchant_reference": mo.merchant_reference,
+                "totals": mo.totals.as_dict(),
+                "package_number": mo.package.number,
+            }
+            for mo in merchant_orders
+        ],
+        "packages": [_package(mo) for mo in merchant_orders],
+    }
+
+
+def find_orders(uow: UnitOfWork, number: str, channel_id: int | None) -> list[dict[str, Any]]:
+    with uow:
+        return [
+            order_view(order, uow.merchant_orders.for_order(order.id or 0))
+            for order in uow.orders.find(number, channel_id)
+        ]
+
+
+def identity_holds(view: dict[str, Any]) -> bool:
+    """order.T = sum of merchant_order.T + T of the marketplace's own expenses, for every T."""
+    return all(
+        view["totals"][name]
+        == sum(mo["totals"][name] for mo in view["merchant_orders"])
+        + view["marketplace_expenses"][name]
+        for name in view["totals"]
+    )

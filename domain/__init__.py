@@ -1,0 +1,1 @@
+"""The order-management domain: pure Python, no frameworks (enforced by import-linter)."""

@@ -1,0 +1,32 @@
+"""Commands that one stage hands to the next through the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Command:
+    name: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SplitOrder(Command):
+    name: ClassVar[str] = "split_order"
+    order_id: int
+
+    def payload(self) -> dict[str, Any]:
+        return {"order_id": self.order_id}
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A command waiting to be published after the transaction that wrote it commits."""
+
+    command: Command
+    message_id: str = field(default_factory=lambda: str(uuid.uuid4()))

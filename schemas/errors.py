@@ -1,0 +1,40 @@
+"""How a rejected message explains itself: 'path: rule' pairs a person can read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from domain.errors import InvalidInput
+
+
+def path_of(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+class InvalidMessage(InvalidInput):
+    """A message body that breaks the contract; never retried, dead-lettered with this reason."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {rule}" for path, rule in problems))
+
+    @classmethod
+    def from_validation_error(cls, error: ValidationError, prefix: str = "") -> InvalidMessage:
+        problems = []
+        for detail in error.errors(include_url=False):
+            path = path_of(detail["loc"])
+            if prefix:
+                path = prefix if path == "body" else f"{prefix}.{path}"
+            message = str(detail["msg"])
+            if message.startswith("Value error, "):
+                message = message[len("Value error, ") :]
+            problems.append((path, message))
+        return cls(problems)

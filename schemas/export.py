@@ -1,0 +1,42 @@
+"""The JSON Schema files upstream teams use, generated from the pydantic models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from schemas.inbound_order import InboundOrder
+from schemas.split_order import SplitOrderMessage
+
+SCHEMA_DIR = Path(__file__).parent / "json"
+
+# file name -> (model, queue, actor, public?)
+CONTRACTS: dict[str, tuple[type[BaseModel], str, str, bool]] = {
+    "inbound-order.schema.json": (InboundOrder, "oms.ingest", "ingest_order", True),
+    "split-order.schema.json": (SplitOrderMessage, "oms.split", "split_order", False),
+}
+
+
+def render(model: type[BaseModel], queue: str, actor: str, public: bool) -> str:
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:oms:{queue}:{actor}:v1",
+        "x-queue": queue,
+        "x-actor": actor,
+        "x-public": public,
+        **model.model_json_schema(),
+    }
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas() -> list[Path]:
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    paths = []
+    for name, contract in CONTRACTS.items():
+        path = SCHEMA_DIR / name
+        path.write_text(render(*contract), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,158 @@
+"""The inbound order (spec section 3): the body upstream systems publish to `oms.ingest`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+
+from domain.money import CURRENCY_EXPONENTS, MoneyError, check_decimal_text, currency_exponent
+from domain.statuses import OrderStatus
+
+_DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def _decimal_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "12.50" (JSON numbers are inexact)')
+    return check_decimal_text(value)
+
+
+def _status_code(value: Any) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError('must be an Omnitron status code string such as "400"')
+    return str(OrderStatus.from_code(value).value)
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 4217 code string")
+    currency_exponent(value)
+    return value.lower()
+
+
+def _rate(value: Any) -> str:
+    text = _decimal_text(value)
+    if float(text) > 100:
+        raise ValueError(f"{text!r} is above 100 percent")
+    return text
+
+
+Decimal = Annotated[
+    str,
+    BeforeValidator(_decimal_text),
+    WithJsonSchema({"type": "string", "pattern": _DECIMAL_PATTERN}),
+]
+Rate = Annotated[
+    str,
+    BeforeValidator(_rate),
+    WithJsonSchema(
+        {"type": "string", "pattern": _DECIMAL_PATTERN, "description": "percent, 0..100"}
+    ),
+]
+StatusCode = Annotated[
+    str,
+    BeforeValidator(_status_code),
+    WithJsonSchema({"type": "string", "enum": [str(s.value) for s in OrderStatus]}),
+]
+Currency = Annotated[
+    str,
+    BeforeValidator(_currency),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 4217 code, any case",
+            "enum": sorted(CURRENCY_EXPONENTS) + sorted(c.upper() for c in CURRENCY_EXPONENTS),
+        }
+    ),
+]
+Text = Annotated[str, StringConstraints(min_length=1)]
+
+__all__ = ["MoneyError"]
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class ChannelIn(Closed):
+    id: StrictInt
+    name: Text
+    channel_type: Text
+
+
+class CargoCompanyIn(Closed):
+    id: StrictInt
+    name: str
+    erp_code: str
+
+
+class ProductIn(Closed):
+    sku: Text
+    name: str
+    barcode: str | None = None
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: StrictInt = Field(description="Omnitron order item id, unique across the order")
+    product: ProductIn
+    merchant_reference: Text | None = None
+    product_offer_reference: str | None = None
+    quantity: StrictInt = Field(default=1, ge=1)
+    price: Decimal
+    tax_rate: Rate
+    discount_amount: Decimal = "0.00"
+    tracking_number: str | None = None
+    status: StatusCode = "400"
+
+
+class ExpenseIn(Closed):
+    type: Text
+    name: str
+    amount: Decimal
+    tax_rate: Rate
+    merchant_reference: Text | None = None
+
+
+class InboundOrder(BaseModel):
+    """One marketplace order as Omnitron sends it. Unknown extra fields are kept, not used."""
+
+    model_config = ConfigDict(extra="allow", strict=True, title="InboundOrder")
+
+    number: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    channel: ChannelIn
+    status: StatusCode
+    date_placed: Annotated[AwareDatetime, Field(strict=False)]
+    currency: Currency
+    amount: Decimal | None = None
+    shipping_amount: Decimal = "0.00"
+    shipping_tax_rate: Rate = "0"
+    tracking_number: str | None = None
+    cargo_company: CargoCompanyIn | None = None
+    customer: dict[str, Any] | None = None
+    shipping_address: dict[str, Any] | None = None
+    billing_address: dict[str, Any] | None = None
+    items: list[ItemIn] = Field(min_length=1, max_length=1000)
+    expenses: list[ExpenseIn] = Field(default_factory=list)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_item_ids(cls, items: list[ItemIn]) -> list[ItemIn]:
+        seen: set[int] = set()
+        for item in items:
+            if item.id in seen:
+                raise ValueError(f"item id {item.id} appears more than once")
+            seen.add(item.id)
+        return items

@@ -1,0 +1,22 @@
+"""Internal message `oms.split` / `split_order`: split one stored order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+
+from schemas.errors import InvalidMessage
+
+
+class SplitOrderMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="SplitOrder")
+
+    order_id: StrictInt = Field(ge=1)
+
+
+def parse_split_order(body: Any) -> SplitOrderMessage:
+    try:
+        return SplitOrderMessage.model_validate(body)
+    except ValidationError as error:
+        raise InvalidMessage.from_validation_error(error) from None

@@ -1,0 +1,26 @@
+"""Stage 1, public queue `oms.ingest`: validate the inbound order and store it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+import structlog
+
+from domain import services
+from domain.errors import InvalidInput
+from schemas.convert import parse_inbound_order
+from schemas.envelope import single_body
+from workers import bootstrap
+
+log = structlog.get_logger(__name__)
+
+
+@dramatiq.actor(queue_name="oms.ingest", actor_name="ingest_order", throws=(InvalidInput,))
+def ingest_order(*args: Any, **kwargs: Any) -> None:
+    body = single_body(args, kwargs)
+    if isinstance(body, dict):
+        structlog.contextvars.bind_contextvars(order_number=body.get("number"))
+    order = parse_inbound_order(body, bootstrap.settings().main_merchant_reference)
+    result = services.ingest_order(order, bootstrap.unit_of_work())
+    log.info("order.ingested" if result.created else "order.duplicate", order_id=result.order_id)
