@@ -81,7 +81,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
 def _outbox_sweep(args: argparse.Namespace) -> int:
     from cli.outbox import sweep
 
-    return sweep(loop=args.loop, interval=args.interval)
+    return sweep(loop=args.loop, interval=args.interval, older_than=args.older_than)
 
 
 def _schemas_export(args: argparse.Namespace) -> int:
@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = outbox.add_parser("sweep", help="publish what a crash left unsent")
     sweep.add_argument("--loop", action="store_true", help="keep sweeping (the Procfile process)")
     sweep.add_argument("--interval", type=float, default=5.0, help="seconds between sweeps")
+    sweep.add_argument(
+        "--older-than", type=float, default=30.0, help="seconds a row waits before it is swept"
+    )
     sweep.set_defaults(handler=_outbox_sweep)
 
     schemas = commands.add_parser("schemas", help="message contracts").add_subparsers(

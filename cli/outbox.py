@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import structlog
 
@@ -11,14 +12,14 @@ from adapters.logging import configure_logging
 log = structlog.get_logger(__name__)
 
 
-def sweep(*, loop: bool, interval: float) -> int:
+def sweep(*, loop: bool, interval: float, older_than: float = 30.0) -> int:
     configure_logging()
     from workers import bootstrap
 
     relay = bootstrap.relay()
     while True:
         try:
-            sent = relay.sweep()
+            sent = relay.sweep(older_than=timedelta(seconds=older_than))
         except Exception as error:  # database or broker away: try again next round
             log.warning("outbox.sweep_failed", error=repr(error))
             sent = 0
