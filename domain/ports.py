@@ -39,6 +39,11 @@ class MerchantOrderRepository(abc.ABC):
     def add(self, merchant_order: MerchantOrder) -> None:
         """Store a merchant order with its package and package items; sets ids."""
 
+    def add_all(self, merchant_orders: list[MerchantOrder]) -> None:
+        """Store several at once; adapters may batch this."""
+        for merchant_order in merchant_orders:
+            self.add(merchant_order)
+
     @abc.abstractmethod
     def for_order(self, order_id: int) -> list[MerchantOrder]: ...
 

@@ -60,8 +60,7 @@ def split_order(order_id: int, uow: UnitOfWork, clock: Clock = utc_now) -> Split
         if order.split:
             return Split(order_id=order_id, merchant_orders=[])
         merchant_orders = split(order, clock())
-        for merchant_order in merchant_orders:
-            uow.merchant_orders.add(merchant_order)
+        uow.merchant_orders.add_all(merchant_orders)
         uow.orders.mark_split(order_id)
         uow.commit()
     return Split(order_id=order_id, merchant_orders=merchant_orders)

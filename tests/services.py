@@ -3,6 +3,7 @@ with OMS_REQUIRE_SERVICES=1 (set by .ci/run) they fail instead."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -84,10 +85,8 @@ def purge_queues(url: str) -> None:
         for queue in PIPELINE_QUEUES:
             for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
                 channel = connection.channel()
-                try:
+                with contextlib.suppress(pika.exceptions.ChannelClosedByBroker):  # not declared
                     channel.queue_purge(name)
-                except pika.exceptions.ChannelClosedByBroker:
-                    pass  # not declared yet
     finally:
         connection.close()
 

@@ -15,7 +15,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per transaction. A connection that died is
+        # discarded when it fails; the message fails with it and dramatiq retries it.
         pool_recycle=1800,
         connect_args={"connect_timeout": 10, "application_name": "oms"},
     )

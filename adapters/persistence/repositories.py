@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, insert, select, update
+from sqlalchemy import Column, Connection, Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -28,15 +28,49 @@ from domain.model import (
 )
 from domain.statuses import OrderStatus, PackageStatus
 
+# Statements built once: SQLAlchemy memoises their cache keys, which matters on the hot path.
+INSERT_ITEMS = insert(t.order_items).returning(t.order_items.c.id, sort_by_parameter_order=True)
+INSERT_EXPENSES = insert(t.expenses)
+INSERT_OUTBOX = insert(t.outbox)
+INSERT_MERCHANT_ORDERS = insert(t.merchant_orders).returning(
+    t.merchant_orders.c.id, sort_by_parameter_order=True
+)
+INSERT_PACKAGES = insert(t.packages).returning(t.packages.c.id, sort_by_parameter_order=True)
+INSERT_PACKAGE_ITEMS = insert(t.package_items)
+_ORDER_WITH_CHANNEL = select(
+    t.orders, t.channels.c.name.label("channel_name"), t.channels.c.channel_type
+).join(t.channels)
+SELECT_ORDER = _ORDER_WITH_CHANNEL.where(t.orders.c.id == bindparam("order_id"))
+SELECT_ORDER_FOR_UPDATE = SELECT_ORDER.with_for_update(of=t.orders)
+SELECT_ITEMS = (
+    select(t.order_items)
+    .where(t.order_items.c.order_id == bindparam("order_id"))
+    .order_by(t.order_items.c.id)
+)
+SELECT_EXPENSES = (
+    select(t.expenses)
+    .where(t.expenses.c.order_id == bindparam("order_id"))
+    .order_by(t.expenses.c.position)
+)
+MARK_SPLIT = update(t.orders).where(t.orders.c.id == bindparam("order_id")).values(split=True)
+
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def insert_ignoring_conflicts(connection: Connection, table: Table, *keys: str) -> Insert:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING on PostgreSQL and SQLite."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+def _insert_ignoring(table: Table, *keys: str, returning: Column[Any]) -> dict[str, Insert]:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING RETURNING, per dialect."""
+    return {
+        name: dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(returning)
+        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    }
+
+
+INSERT_CHANNEL = _insert_ignoring(t.channels, "id", returning=t.channels.c.id)
+INSERT_ORDER = _insert_ignoring(t.orders, "channel_id", "number", returning=t.orders.c.id)
 
 
 class SqlChannelRepository(ports.ChannelRepository):
@@ -49,11 +83,8 @@ class SqlChannelRepository(ports.ChannelRepository):
         if channel.id in self.known:
             return False
         self.seen.add(channel.id)
-        statement = insert_ignoring_conflicts(self.connection, t.channels, "id").returning(
-            t.channels.c.id
-        )
         row = self.connection.execute(
-            statement,
+            INSERT_CHANNEL[self.connection.dialect.name],
             {
                 "id": channel.id,
                 "name": channel.name,
@@ -71,9 +102,7 @@ class SqlOrderRepository(ports.OrderRepository):
     def add(self, order: Order) -> bool:
         cargo = order.cargo_company
         row = self.connection.execute(
-            insert_ignoring_conflicts(self.connection, t.orders, "channel_id", "number").returning(
-                t.orders.c.id
-            ),
+            INSERT_ORDER[self.connection.dialect.name],
             {
                 "channel_id": order.channel.id,
                 "number": order.number,
@@ -118,11 +147,8 @@ class SqlOrderRepository(ports.OrderRepository):
             }
             for i in order.items
         ]
-        statement = insert(t.order_items).returning(
-            t.order_items.c.id, sort_by_parameter_order=True
-        )
         try:
-            ids = self.connection.execute(statement, rows).scalars().all()
+            ids = self.connection.execute(INSERT_ITEMS, rows).scalars().all()
         except IntegrityError:
             raise ConflictingOrderItems(
                 "items: an Omnitron order item id of this order already belongs to another order"
@@ -148,34 +174,23 @@ class SqlOrderRepository(ports.OrderRepository):
             }
             for position, e in enumerate(order.expenses)
         ]
-        self.connection.execute(insert(t.expenses), rows)
+        self.connection.execute(INSERT_EXPENSES, rows)
 
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
-        query = (
-            select(t.orders, t.channels.c.name.label("channel_name"), t.channels.c.channel_type)
-            .join(t.channels)
-            .where(t.orders.c.id == order_id)
-        )
-        if lock:
-            query = query.with_for_update(of=t.orders)
-        row = self.connection.execute(query).first()
+        query = SELECT_ORDER_FOR_UPDATE if lock else SELECT_ORDER
+        row = self.connection.execute(query, {"order_id": order_id}).first()
         return None if row is None else self._order(row)
 
     def find(self, number: str, channel_id: int | None = None) -> list[Order]:
-        query = (
-            select(t.orders, t.channels.c.name.label("channel_name"), t.channels.c.channel_type)
-            .join(t.channels)
-            .where(t.orders.c.number == number)
-            .order_by(t.orders.c.channel_id)
+        query = _ORDER_WITH_CHANNEL.where(t.orders.c.number == number).order_by(
+            t.orders.c.channel_id
         )
         if channel_id is not None:
             query = query.where(t.orders.c.channel_id == channel_id)
         return [self._order(row) for row in self.connection.execute(query)]
 
     def mark_split(self, order_id: int) -> None:
-        self.connection.execute(
-            update(t.orders).where(t.orders.c.id == order_id).values(split=True)
-        )
+        self.connection.execute(MARK_SPLIT, {"order_id": order_id})
 
     def _order(self, row: Any) -> Order:
         cargo = row.cargo_company
@@ -199,11 +214,7 @@ class SqlOrderRepository(ports.OrderRepository):
         )
 
     def _items(self, order_id: int) -> list[OrderItem]:
-        rows = self.connection.execute(
-            select(t.order_items)
-            .where(t.order_items.c.order_id == order_id)
-            .order_by(t.order_items.c.id)
-        )
+        rows = self.connection.execute(SELECT_ITEMS, {"order_id": order_id})
         return [
             OrderItem(
                 id=r.id,
@@ -223,11 +234,7 @@ class SqlOrderRepository(ports.OrderRepository):
         ]
 
     def _expenses(self, order_id: int) -> list[Expense]:
-        rows = self.connection.execute(
-            select(t.expenses)
-            .where(t.expenses.c.order_id == order_id)
-            .order_by(t.expenses.c.position)
-        )
+        rows = self.connection.execute(SELECT_EXPENSES, {"order_id": order_id})
         return [
             Expense(
                 id=r.id,
@@ -249,41 +256,65 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         self.connection = connection
 
     def add(self, merchant_order: MerchantOrder) -> None:
-        mo, package = merchant_order, merchant_order.package
-        created_at = package.created_at or now()
-        mo.id = self.connection.execute(
-            insert(t.merchant_orders).returning(t.merchant_orders.c.id),
-            {
-                "order_id": mo.order_id,
-                "channel_id": mo.channel_id,
-                "reference": mo.reference,
-                "merchant_reference": mo.merchant_reference,
-                **mo.totals.as_dict(),
-                "created_at": created_at,
-            },
-        ).scalar_one()
-        package.id = self.connection.execute(
-            insert(t.packages).returning(t.packages.c.id),
-            {
-                "merchant_order_id": mo.id,
-                "order_id": mo.order_id,
-                "channel_id": mo.channel_id,
-                "number": package.number,
-                "status": int(package.status),
-                "created_at": created_at,
-                "updated_at": created_at,
-            },
-        ).scalar_one()
+        self.add_all([merchant_order])
+
+    def add_all(self, merchant_orders: list[MerchantOrder]) -> None:
+        """Three statements however many merchants: merchant orders, packages, package items."""
+        if not merchant_orders:
+            return
+        created = [mo.package.created_at or now() for mo in merchant_orders]
+        ids = (
+            self.connection.execute(
+                INSERT_MERCHANT_ORDERS,
+                [
+                    {
+                        "order_id": mo.order_id,
+                        "channel_id": mo.channel_id,
+                        "reference": mo.reference,
+                        "merchant_reference": mo.merchant_reference,
+                        **mo.totals.as_dict(),
+                        "created_at": when,
+                    }
+                    for mo, when in zip(merchant_orders, created, strict=True)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        for mo, mo_id in zip(merchant_orders, ids, strict=True):
+            mo.id = mo_id
+        package_ids = (
+            self.connection.execute(
+                INSERT_PACKAGES,
+                [
+                    {
+                        "merchant_order_id": mo.id,
+                        "order_id": mo.order_id,
+                        "channel_id": mo.channel_id,
+                        "number": mo.package.number,
+                        "status": int(mo.package.status),
+                        "created_at": when,
+                        "updated_at": when,
+                    }
+                    for mo, when in zip(merchant_orders, created, strict=True)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        for mo, package_id in zip(merchant_orders, package_ids, strict=True):
+            mo.package.id = package_id
         self.connection.execute(
-            insert(t.package_items),
+            INSERT_PACKAGE_ITEMS,
             [
                 {
-                    "package_id": package.id,
+                    "package_id": mo.package.id,
                     "order_item_id": item.order_item_id,
                     "quantity": item.quantity,
                     "status": int(item.status),
                 }
-                for item in package.items
+                for mo in merchant_orders
+                for item in mo.package.items
             ],
         )
 
@@ -345,7 +376,7 @@ class SqlOutbox(ports.Outbox):
 
     def add(self, message: OutboxMessage) -> None:
         self.connection.execute(
-            insert(t.outbox),
+            INSERT_OUTBOX,
             {
                 "message_id": message.message_id,
                 "command": message.command.name,

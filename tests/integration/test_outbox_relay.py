@@ -50,6 +50,7 @@ def test_follow_up_is_published_after_commit_and_marked(
     result = services.ingest_order(example_order(), SqlUnitOfWork(pg, relay.publish_committed))
     assert result.order_id is not None
     assert live.queue_depth(rabbitmq_url, "oms.split") == 1
+    relay.flush()
     [when] = published_at(pg, result.order_id)
     assert when is not None
 

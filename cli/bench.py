@@ -1,0 +1,251 @@
+"""`oms bench ingest`: orders/s and publish-to-commit latency of the ingest -> split pipeline
+on the real services, against a no-op dramatiq chain with the same hops measured in the same
+run. Workers run as `dramatiq` subprocesses, as in production."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pika
+from sqlalchemy import Engine, func, select
+
+from adapters.messaging.broker import build_broker
+from adapters.messaging.publisher import INGEST, publish
+from adapters.persistence import tables as t
+from adapters.persistence.engine import make_engine
+from adapters.persistence.migrate import upgrade
+from adapters.settings import Settings
+from cli.generate import generate_orders
+
+PUBLISHER_THREADS = 4
+
+
+@dataclass
+class Run:
+    name: str
+    count: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p50 = ordered[len(ordered) // 2] * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        return (
+            f"{self.name:>14}: {self.count} in {self.seconds:.2f} s = {self.rate:7.1f}/s, "
+            f"latency p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+        )
+
+
+def _workers(
+    module: str, processes: int, threads: int, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            module,
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait_for_consumers(url: str, queues: list[str], wanted: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        while time.monotonic() < deadline:
+            counts = []
+            for queue in queues:
+                channel = connection.channel()
+                try:
+                    counts.append(channel.queue_declare(queue, passive=True).method.consumer_count)
+                    channel.close()
+                except pika.exceptions.ChannelClosedByBroker:
+                    counts.append(0)
+            if min(counts) >= wanted:
+                return
+            time.sleep(0.2)
+    finally:
+        connection.close()
+    raise TimeoutError(f"workers did not attach to {queues}")
+
+
+def _publish_all(
+    url: str, queue: str, actor: str, bodies: list[tuple[str, Any]], rate: float | None
+) -> dict[str, float]:
+    """Publish with confirms from a few threads; returns publish time per key."""
+    broker = build_broker(url, [])
+    sent: dict[str, float] = {}
+    start = time.time()
+    interval = None if rate is None else PUBLISHER_THREADS / rate
+
+    def worker(share: list[tuple[str, Any]]) -> None:
+        for index, (key, body) in enumerate(share):
+            if interval is not None:
+                time.sleep(max(0.0, start + index * interval - time.time()))
+            sent[key] = time.time()
+            publish(broker, queue, actor, body)
+
+    shares = [bodies[i::PUBLISHER_THREADS] for i in range(PUBLISHER_THREADS)]
+    with ThreadPoolExecutor(PUBLISHER_THREADS) as pool:
+        list(pool.map(worker, shares))
+    broker.close()
+    return sent
+
+
+def _wait(done: Callable[[], dict[str, float]], expected: int, timeout: float) -> dict[str, float]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        finished = done()
+        if len(finished) >= expected:
+            return finished
+        time.sleep(0.25)
+    raise TimeoutError(f"only {len(done())} of {expected} finished in {timeout:.0f} s")
+
+
+def _pipeline_done(engine: Engine, prefix: str) -> Callable[[], dict[str, float]]:
+    def done() -> dict[str, float]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(t.orders.c.number, func.max(t.packages.c.created_at))
+                .join(t.packages, t.packages.c.order_id == t.orders.c.id)
+                .where(t.orders.c.number.startswith(prefix), t.orders.c.split)
+                .group_by(t.orders.c.number)
+            ).all()
+        return {number: when.timestamp() for number, when in rows}
+
+    return done
+
+
+def _noop_done(folder: Path) -> Callable[[], dict[str, float]]:
+    def done() -> dict[str, float]:
+        finished = {}
+        for path in folder.glob("noop-done-*.log"):
+            for line in path.read_text().splitlines():
+                key, _, when = line.partition(" ")
+                if when:
+                    finished[key] = float(when)
+        return finished
+
+    return done
+
+
+def _measure(name: str, sent: dict[str, float], finished: dict[str, float]) -> Run:
+    first = min(sent.values())
+    last = max(finished[k] for k in sent)
+    return Run(name, len(sent), last - first, [finished[k] - sent[k] for k in sent])
+
+
+def _phase(
+    name: str,
+    module: str,
+    queues: list[str],
+    target: tuple[str, str],
+    bodies: list[tuple[str, Any]],
+    done: Callable[[], dict[str, float]],
+    env: dict[str, str],
+    processes: int,
+    threads: int,
+    rate: float | None,
+) -> Run:
+    workers = _workers(module, processes, threads, env)
+    try:
+        _wait_for_consumers(env["OMS_BROKER_URL"], queues, processes)
+        sent = _publish_all(env["OMS_BROKER_URL"], *target, bodies, rate)
+        finished = _wait(done, len(bodies), timeout=600)
+    finally:
+        os.killpg(workers.pid, 15)
+        workers.wait(timeout=60)
+    return _measure(name, sent, finished)
+
+
+def bench_ingest(*, orders: int, processes: int, threads: int) -> int:
+    settings = Settings.from_env()
+    if settings.embedded_broker or settings.database_url.startswith("sqlite"):
+        raise SystemExit("oms bench ingest runs on the real services: set PostgreSQL/RabbitMQ URLs")
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=2)
+    folder = Path(tempfile.mkdtemp(prefix="oms-bench-"))
+    env = {
+        **os.environ,
+        "OMS_DATABASE_URL": settings.database_url,
+        "OMS_BROKER_URL": settings.broker_url,
+        "OMS_LOG_LEVEL": "WARNING",
+        "OMS_WORKER_THREADS": str(threads),
+        "OMS_BENCH_DIR": str(folder),
+    }
+    print(
+        f"oms bench ingest: {orders} orders, {processes} worker processes x {threads} threads, "
+        f"{PUBLISHER_THREADS} publisher threads with confirms"
+    )
+
+    def pipeline_run(count: int, rate: float | None, label: str) -> Run:
+        prefix = f"BENCH-{random.randrange(16**6):06X}"
+        bodies = generate_orders(
+            count, prefix=prefix, seed=count, first_item_id=random.randrange(10**11, 10**12)
+        )
+        return _phase(
+            label,
+            "workers.actors",
+            [INGEST[0], "oms.split"],
+            INGEST,
+            [(b["number"], b) for b in bodies],
+            _pipeline_done(engine, prefix),
+            env,
+            processes,
+            threads,
+            rate,
+        )
+
+    def noop_run(count: int, rate: float | None, label: str) -> Run:
+        tag = f"{random.randrange(16**6):06X}"
+        bodies = [(f"{tag}-{i}", {"key": f"{tag}-{i}"}) for i in range(count)]
+        return _phase(
+            label,
+            "workers.bench_noop",
+            ["bench.noop.first", "bench.noop.second"],
+            ("bench.noop.first", "noop_first"),
+            bodies,
+            _noop_done(folder),
+            env,
+            processes,
+            threads,
+            rate,
+        )
+
+    pipeline = pipeline_run(orders, None, "pipeline")
+    print(pipeline.line())
+    noop = noop_run(orders, None, "no-op chain")
+    print(noop.line())
+    paced = max(10.0, pipeline.rate / 2)
+    latency = pipeline_run(max(100, orders // 4), paced, f"at {paced:.0f}/s")
+    print(latency.line() + "  (pipeline latency at half its throughput)")
+    engine.dispose()
+    print(
+        f"ratio {pipeline.rate / noop.rate:.2f} (pipeline {pipeline.rate:.1f} orders/s, "
+        f"no-op chain {noop.rate:.1f} orders/s)"
+    )
+    return 0
