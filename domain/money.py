@@ -7,7 +7,8 @@ from fractions import Fraction
 
 CURRENCY_EXPONENTS: dict[str, int] = {"try": 2, "eur": 2, "usd": 2, "gbp": 2, "jpy": 0}
 
-_DECIMAL = re.compile(r"^(?P<whole>[0-9]+)(?:\.(?P<fraction>[0-9]+))?$")
+_DECIMAL = re.compile(r"(?P<whole>[0-9]+)(?:\.(?P<fraction>[0-9]+))?")
+MAX_DECIMAL_LENGTH = 40
 
 
 class MoneyError(ValueError):
@@ -24,7 +25,9 @@ def currency_exponent(currency: str) -> int:
 
 def check_decimal_text(text: str) -> str:
     """A non-negative plain decimal: digits, optionally a point and digits; nothing else."""
-    if _DECIMAL.match(text) is None:
+    if len(text) > MAX_DECIMAL_LENGTH:
+        raise MoneyError(f"{text[:12]!r}... is longer than {MAX_DECIMAL_LENGTH} characters")
+    if _DECIMAL.fullmatch(text) is None:
         if text.strip().startswith("-"):
             raise MoneyError(f"{text!r} is negative")
         raise MoneyError(
@@ -38,7 +41,7 @@ def to_minor_units(text: str, currency: str) -> int:
     """'12.50' TRY -> 1250. More decimals than the currency allows is an error, never rounded."""
     check_decimal_text(text)
     exponent = currency_exponent(currency)
-    match = _DECIMAL.match(text)
+    match = _DECIMAL.fullmatch(text)
     assert match is not None
     whole, fraction = match.group("whole"), match.group("fraction") or ""
     if len(fraction) > exponent:
