@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
 from sqlalchemy import Engine, func, select
 
 from adapters.persistence import tables as t
@@ -78,21 +79,44 @@ def _wait(engine: Engine, numbers: set[str], rejected_ids: set[str], timeout: fl
     raise TimeoutError(f"the pipeline did not finish within {timeout:.0f} s")
 
 
+def _omnitron(valid: list[dict[str, Any]]) -> Any:
+    """The Omnitron the demo reports to: OMNITRON_URL when set, else an in-process simulator.
+    Every order is registered there first, as Omnitron would have it."""
+    simulator = None
+    if "OMNITRON_URL" not in os.environ:
+        from adapters.omnitron.simulator import OmnitronSimulator
+
+        simulator = OmnitronSimulator(username="oms", password="oms")
+        simulator.start()
+        os.environ.update(
+            OMNITRON_URL=simulator.url, OMNITRON_USERNAME="oms", OMNITRON_PASSWORD="oms"
+        )
+    base = os.environ["OMNITRON_URL"].rstrip("/")
+    session = requests.Session()
+    key = session.post(
+        f"{base}/api/v1/auth/login/",
+        json={
+            "username": os.environ.get("OMNITRON_USERNAME", "oms"),
+            "password": os.environ.get("OMNITRON_PASSWORD", "oms"),
+        },
+        timeout=10,
+    ).json()["key"]
+    session.headers["Authorization"] = f"Token {key}"
+    for body in valid:
+        session.post(f"{base}/api/v1/orders/", json=body, timeout=10).raise_for_status()
+    session.delete(f"{base}/sim/requests", timeout=10)
+    return simulator
+
+
+def _simulator_requests() -> list[dict[str, Any]]:
+    base = os.environ["OMNITRON_URL"].rstrip("/")
+    answer = requests.get(f"{base}/sim/requests", timeout=10)
+    return list(answer.json()) if answer.ok else []
+
+
 def run_demo(generated: int = 20) -> int:
     mode = _configure_environment()
     upgrade(os.environ["OMS_DATABASE_URL"])
-
-    import dramatiq
-
-    from adapters.persistence.dead_letters import dead_letters
-    from adapters.persistence.unit_of_work import SqlUnitOfWork
-    from cli.publish import publish_orders
-    from cli.table import format_rows, order_table
-    from cli.views import find_orders, identity_holds
-    from workers import actors as _actors  # noqa: F401  (declares the stage actors)
-    from workers import bootstrap, broker
-
-    engine = bootstrap.engine()
     run = f"{random.randrange(16**4):04X}"
     valid = example_orders() + generate_orders(
         generated,
@@ -100,6 +124,20 @@ def run_demo(generated: int = 20) -> int:
         seed=int(time.time()),
         first_item_id=random.randrange(10**11, 10**12),
     )
+    simulator = _omnitron(valid)
+
+    import dramatiq
+
+    from adapters.persistence.dead_letters import dead_letters
+    from adapters.persistence.unit_of_work import SqlUnitOfWork
+    from cli.demo_packing import outcomes_table, pack_all, reports_table, wait_for_reports
+    from cli.publish import publish_orders
+    from cli.table import format_rows, order_table
+    from cli.views import find_orders, identity_holds
+    from workers import actors as _actors  # noqa: F401  (declares the stage actors)
+    from workers import bootstrap, broker
+
+    engine = bootstrap.engine()
     worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=100)
     worker.start()
     started = time.monotonic()
@@ -107,16 +145,29 @@ def run_demo(generated: int = 20) -> int:
         publish_orders(broker, valid)
         rejected = set(publish_orders(broker, INVALID_ORDERS))
         _wait(engine, {o["number"] for o in valid}, rejected)
+        split_at = time.monotonic() - started
+
+        def views() -> list[dict[str, Any]]:
+            found = (
+                find_orders(SqlUnitOfWork(engine), o["number"], o["channel"]["id"]) for o in valid
+            )
+            return [v[0] for v in found]
+
+        commands = pack_all(broker, views())
+        wait_for_reports(engine, commands)
+        packed_at = time.monotonic() - started
     finally:
         worker.stop()
-    elapsed = time.monotonic() - started
+    final = views()
 
-    views = [find_orders(SqlUnitOfWork(engine), o["number"], o["channel"]["id"])[0] for o in valid]
-    print(f"oms demo ({mode}): {len(valid)} orders through ingest -> split in {elapsed:.2f} s\n")
-    for view in views[:3]:
+    print(
+        f"oms demo ({mode}): {len(valid)} orders ingested and split in {split_at:.2f} s; "
+        f"packed and reported by {packed_at:.2f} s\n"
+    )
+    for view in final[:2]:
         print(order_table(view) + "\n")
     rows = [["order", "channel", "merchant orders", "packages", "grand total", "identity"]]
-    for view in views:
+    for view in final:
         rows.append(
             [
                 view["number"],
@@ -127,11 +178,17 @@ def run_demo(generated: int = 20) -> int:
                 "ok" if identity_holds(view) else "BROKEN",
             ]
         )
-    print(format_rows(rows) + "\n")
+    print(format_rows(rows, numeric={2, 4}) + "\n")
     print("dead letters (never retried):")
     for letter in dead_letters(engine, "oms.ingest"):
         if letter["message_id"] in rejected:
             print(f"  {letter['message']['args'][0].get('number')}: {letter['reason']}")
-    broken = sum(not identity_holds(v) for v in views)
-    print(f"\n{len(views)} orders stored, {broken} with a broken totals identity")
+    print("\npackaging commands (CHANNEL_BASED_COMPLETE_PACKAGING on every package):")
+    print(outcomes_table(engine, commands))
+    print("\nreports received by Omnitron:")
+    print(reports_table(_simulator_requests()))
+    if simulator is not None:
+        simulator.stop()
+    broken = sum(not identity_holds(v) for v in final)
+    print(f"\n{len(final)} orders stored, {broken} with a broken totals identity")
     return 1 if broken else 0

@@ -84,6 +84,31 @@ def _outbox_sweep(args: argparse.Namespace) -> int:
     return sweep(loop=args.loop, interval=args.interval, older_than=args.older_than)
 
 
+def _package_command(args: argparse.Namespace) -> int:
+    from cli.package import package_command
+
+    return package_command(args.package, args.slug, wait=args.wait, timeout=args.timeout)
+
+
+def _cargo_conditions_add(args: argparse.Namespace) -> int:
+    from cli.package import add_cargo_conditions
+
+    return add_cargo_conditions(args.file)
+
+
+def _omnitron_sim(args: argparse.Namespace) -> int:
+    from adapters.omnitron.simulator import run_simulator
+
+    settings = Settings.from_env()
+    run_simulator(
+        args.port,
+        args.username or settings.omnitron_username,
+        args.password or settings.omnitron_password,
+        args.orders,
+    )
+    return 0
+
+
 def _schemas_export(args: argparse.Namespace) -> int:
     from schemas.export import write_schemas
 
@@ -139,6 +164,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--older-than", type=float, default=30.0, help="seconds a row waits before it is swept"
     )
     sweep.set_defaults(handler=_outbox_sweep)
+
+    package = commands.add_parser("package", help="packages").add_subparsers(
+        dest="action", required=True
+    )
+    command = package.add_parser("command", help="publish a packaging command")
+    command.add_argument("package", help="package id or number")
+    command.add_argument("slug", help="e.g. CHANNEL_BASED_COMPLETE_PACKAGING")
+    command.add_argument(
+        "--wait", action="store_true", help="print the outcome; exit 1 if rejected"
+    )
+    command.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
+    command.set_defaults(handler=_package_command)
+
+    cargo = commands.add_parser("cargo-conditions", help="cargo company conditions")
+    cargo_actions = cargo.add_subparsers(dest="action", required=True)
+    add = cargo_actions.add_parser("add", help="the seed's POST /cargo-company-conditions/ body")
+    add.add_argument("file")
+    add.set_defaults(handler=_cargo_conditions_add)
+
+    sim = commands.add_parser("omnitron-sim", help="the Omnitron simulator (HTTP)")
+    sim.add_argument("--port", type=int, default=8700)
+    sim.add_argument("--orders", help="orders to preload (same formats as oms publish)")
+    sim.add_argument("--username", help="login user (default OMNITRON_USERNAME or oms)")
+    sim.add_argument("--password", help="login password (default OMNITRON_PASSWORD or oms)")
+    sim.set_defaults(handler=_omnitron_sim)
 
     schemas = commands.add_parser("schemas", help="message contracts").add_subparsers(
         dest="action", required=True

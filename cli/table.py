@@ -27,15 +27,19 @@ def order_table(order: dict[str, Any]) -> str:
     market = order["marketplace_expenses"]
     if market["expense_total"]:
         rows.append(["  marketplace expenses", *_money(market, currency), ""])
-    return format_rows([["order / merchant order", *HEADER, "package"], *rows])
+    return format_rows(
+        [["order / merchant order", *HEADER, "package"], *rows], numeric={1, 2, 3, 4, 5}
+    )
 
 
-def format_rows(rows: list[list[str]]) -> str:
+def format_rows(rows: list[list[str]], numeric: set[int] | frozenset[int] = frozenset()) -> str:
+    """Columns padded to their widest cell; numeric columns right-aligned."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:-1], widths[1:-1], strict=True)]
-        cells.append(row[-1].ljust(widths[-1]))
+        cells = [
+            cell.rjust(width) if index in numeric else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.persistence.codec import rate_text
 from domain.model import Expense, MerchantOrder, Order, OrderItem
+from domain.packaging import Shipment
 from domain.ports import UnitOfWork
 from domain.splitting import marketplace_expenses
 from domain.totals import totals_of
@@ -38,7 +39,21 @@ def _expense(expense: Expense) -> dict[str, Any]:
     }
 
 
-def _package(mo: MerchantOrder) -> dict[str, Any]:
+def _shipment(shipment: Shipment | None) -> dict[str, Any] | None:
+    if shipment is None:
+        return None
+    cargo = shipment.cargo_company
+    return {
+        "id": shipment.id,
+        "tracking_number": shipment.tracking_number,
+        "cargo_company": vars(cargo) if cargo else None,
+        "client": shipment.client,
+        "status": shipment.status.name,
+        "status_code": int(shipment.status),
+    }
+
+
+def _package(mo: MerchantOrder, shipment: Shipment | None) -> dict[str, Any]:
     package = mo.package
     return {
         "id": package.id,
@@ -55,11 +70,13 @@ def _package(mo: MerchantOrder) -> dict[str, Any]:
             }
             for i in package.items
         ],
-        "shipment": None,
+        "shipment": _shipment(shipment),
     }
 
 
-def order_view(order: Order, merchant_orders: list[MerchantOrder]) -> dict[str, Any]:
+def order_view(
+    order: Order, merchant_orders: list[MerchantOrder], shipments: dict[int, Shipment]
+) -> dict[str, Any]:
     channel = order.channel
     return {
         "id": order.id,
@@ -84,16 +101,18 @@ def order_view(order: Order, merchant_orders: list[MerchantOrder]) -> dict[str, 
             }
             for mo in merchant_orders
         ],
-        "packages": [_package(mo) for mo in merchant_orders],
+        "packages": [_package(mo, shipments.get(mo.package.id or 0)) for mo in merchant_orders],
     }
 
 
 def find_orders(uow: UnitOfWork, number: str, channel_id: int | None) -> list[dict[str, Any]]:
+    views = []
     with uow:
-        return [
-            order_view(order, uow.merchant_orders.for_order(order.id or 0))
-            for order in uow.orders.find(number, channel_id)
-        ]
+        for order in uow.orders.find(number, channel_id):
+            merchant_orders = uow.merchant_orders.for_order(order.id or 0)
+            ids = [mo.package.id for mo in merchant_orders if mo.package.id is not None]
+            views.append(order_view(order, merchant_orders, uow.shipments.for_packages(ids)))
+    return views
 
 
 def identity_holds(view: dict[str, Any]) -> bool:

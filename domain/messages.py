@@ -30,3 +30,12 @@ class OutboxMessage:
 
     command: Command
     message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class SendStatusReport(Command):
+    name: ClassVar[str] = "send_status_report"
+    report_id: int
+
+    def payload(self) -> dict[str, Any]:
+        return {"report_id": self.report_id}

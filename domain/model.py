@@ -171,6 +171,7 @@ class Package:
     status: PackageStatus = PackageStatus.waiting
     id: int | None = None
     created_at: datetime | None = None
+    order_id: int | None = None
 
 
 @dataclass

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import abc
+from datetime import datetime
 from types import TracebackType
 
 from domain.messages import OutboxMessage
-from domain.model import Channel, MerchantOrder, Order
+from domain.model import Channel, MerchantOrder, Order, Package
+from domain.packaging import Shipment, StatusReport, Transition, TransitionRecord
+from domain.shipping import CargoConditions
 
 
 class ChannelRepository(abc.ABC):
@@ -33,6 +36,10 @@ class OrderRepository(abc.ABC):
     @abc.abstractmethod
     def mark_split(self, order_id: int) -> None: ...
 
+    @abc.abstractmethod
+    def save_statuses(self, order: Order) -> None:
+        """Write the order's status and its items' statuses."""
+
 
 class MerchantOrderRepository(abc.ABC):
     @abc.abstractmethod
@@ -48,6 +55,59 @@ class MerchantOrderRepository(abc.ABC):
     def for_order(self, order_id: int) -> list[MerchantOrder]: ...
 
 
+class TransitionRepository(abc.ABC):
+    @abc.abstractmethod
+    def for_slug(self, slug: str) -> list[Transition]: ...
+
+
+class TransitionLog(abc.ABC):
+    @abc.abstractmethod
+    def add(self, record: TransitionRecord) -> None: ...
+
+    @abc.abstractmethod
+    def by_message(self, message_id: str) -> TransitionRecord | None: ...
+
+
+class PackageRepository(abc.ABC):
+    @abc.abstractmethod
+    def get(self, package_id: int, *, lock: bool = False) -> Package | None: ...
+
+    @abc.abstractmethod
+    def ids_by_number(self, number: str) -> list[int]: ...
+
+    @abc.abstractmethod
+    def save_status(self, package: Package) -> None:
+        """Write the package's status and its items' statuses."""
+
+
+class ShipmentRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, shipment: Shipment) -> None: ...
+
+    @abc.abstractmethod
+    def for_packages(self, package_ids: list[int]) -> dict[int, Shipment]: ...
+
+
+class CargoConditionRepository(abc.ABC):
+    @abc.abstractmethod
+    def get(self, cargo_company_id: int) -> CargoConditions | None: ...
+
+    @abc.abstractmethod
+    def save(self, conditions: CargoConditions) -> None: ...
+
+
+class ReportRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, report: StatusReport) -> None:
+        """Store the report; sets its id."""
+
+    @abc.abstractmethod
+    def get(self, report_id: int) -> StatusReport | None: ...
+
+    @abc.abstractmethod
+    def mark_sent(self, report_id: int, when: datetime) -> None: ...
+
+
 class Outbox(abc.ABC):
     @abc.abstractmethod
     def add(self, message: OutboxMessage) -> None:
@@ -61,6 +121,12 @@ class UnitOfWork(abc.ABC):
     orders: OrderRepository
     merchant_orders: MerchantOrderRepository
     outbox: Outbox
+    transitions: TransitionRepository
+    transition_log: TransitionLog
+    packages: PackageRepository
+    shipments: ShipmentRepository
+    cargo_conditions: CargoConditionRepository
+    reports: ReportRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

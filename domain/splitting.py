@@ -35,6 +35,7 @@ def split(order: Order, now: datetime) -> list[MerchantOrder]:
         package = Package(
             number=reference,
             channel_id=order.channel.id,
+            order_id=order.id,
             created_at=now,
             items=[
                 PackageItem(

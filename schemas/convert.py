@@ -16,6 +16,8 @@ from schemas.errors import InvalidMessage
 from schemas.inbound_order import InboundOrder, ItemIn
 
 MARKETPLACE_SHIPPING = ("shipping", "Marketplace shipping")
+# Totals are stored as BIGINT minor units; far above any real order, far below 2**63.
+MAX_ORDER_TOTAL = 10**15
 
 
 def parse_inbound_order(body: Any, main_merchant: str) -> Order:
@@ -100,7 +102,11 @@ def _to_domain(model: InboundOrder, main_merchant: str) -> Order:
     amount = None if model.amount is None else money("amount", model.amount)
     if money.problems:
         raise InvalidMessage(money.problems)
-    grand_total = totals_of(items, expenses).grand_total
+    totals = totals_of(items, expenses)
+    if totals.subtotal + totals.expense_total > MAX_ORDER_TOTAL:
+        limit = format_minor_units(MAX_ORDER_TOTAL, model.currency)
+        raise InvalidMessage([("items", f"the order's lines add up to more than {limit}")])
+    grand_total = totals.grand_total
     if amount is not None and amount != grand_total:
         raise InvalidMessage(
             [

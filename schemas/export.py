@@ -8,7 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.cargo_conditions import CargoCompanyConditions
 from schemas.inbound_order import InboundOrder
+from schemas.package_command import PackageCommandMessage
+from schemas.report import SendStatusReportMessage
 from schemas.split_order import SplitOrderMessage
 
 SCHEMA_DIR = Path(__file__).parent / "json"
@@ -17,6 +20,24 @@ SCHEMA_DIR = Path(__file__).parent / "json"
 CONTRACTS: dict[str, tuple[type[BaseModel], str, str, bool]] = {
     "inbound-order.schema.json": (InboundOrder, "oms.ingest", "ingest_order", True),
     "split-order.schema.json": (SplitOrderMessage, "oms.split", "split_order", False),
+    "package-command.schema.json": (
+        PackageCommandMessage,
+        "oms.packaging",
+        "run_package_command",
+        True,
+    ),
+    "send-status-report.schema.json": (
+        SendStatusReportMessage,
+        "oms.report",
+        "send_status_report",
+        False,
+    ),
+    "cargo-company-conditions.schema.json": (
+        CargoCompanyConditions,
+        "oms cargo-conditions add",
+        "-",
+        False,
+    ),
 }
 
 

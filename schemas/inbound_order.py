@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import (
@@ -28,10 +29,16 @@ def _decimal_text(value: Any) -> str:
     return check_decimal_text(value)
 
 
+STATUS_CODES = tuple(str(s.value) for s in OrderStatus)
+
+
 def _status_code(value: Any) -> str:
-    if not isinstance(value, str | int) or isinstance(value, bool):
+    if not isinstance(value, str):
         raise ValueError('must be an Omnitron status code string such as "400"')
-    return str(OrderStatus.from_code(value).value)
+    if value not in STATUS_CODES:
+        known = ", ".join(STATUS_CODES)
+        raise ValueError(f"unknown Omnitron status code {value!r} (known: {known})")
+    return value
 
 
 def _currency(value: Any) -> str:
@@ -43,7 +50,7 @@ def _currency(value: Any) -> str:
 
 def _rate(value: Any) -> str:
     text = _decimal_text(value)
-    if float(text) > 100:
+    if Fraction(text) > 100:
         raise ValueError(f"{text!r} is above 100 percent")
     return text
 
@@ -63,7 +70,7 @@ Rate = Annotated[
 StatusCode = Annotated[
     str,
     BeforeValidator(_status_code),
-    WithJsonSchema({"type": "string", "enum": [str(s.value) for s in OrderStatus]}),
+    WithJsonSchema({"type": "string", "enum": list(STATUS_CODES)}),
 ]
 Currency = Annotated[
     str,
@@ -113,7 +120,7 @@ class ItemIn(BaseModel):
     quantity: StrictInt = Field(default=1, ge=1)
     price: Decimal
     tax_rate: Rate
-    discount_amount: Decimal = "0.00"
+    discount_amount: Decimal = "0"
     tracking_number: str | None = None
     status: StatusCode = "400"
 
@@ -137,7 +144,7 @@ class InboundOrder(BaseModel):
     date_placed: Annotated[AwareDatetime, Field(strict=False)]
     currency: Currency
     amount: Decimal | None = None
-    shipping_amount: Decimal = "0.00"
+    shipping_amount: Decimal = "0"
     shipping_tax_rate: Rate = "0"
     tracking_number: str | None = None
     cargo_company: CargoCompanyIn | None = None

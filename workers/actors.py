@@ -1,6 +1,8 @@
 """All stages' actors, for processes that run them all (the embedded demo)."""
 
 from workers.ingest import ingest_order
+from workers.packaging import run_package_command
+from workers.report import send_status_report
 from workers.split import split_order
 
-__all__ = ["ingest_order", "split_order"]
+__all__ = ["ingest_order", "run_package_command", "send_status_report", "split_order"]

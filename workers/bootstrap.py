@@ -3,10 +3,12 @@ outbox relay and the unit-of-work factory."""
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
 import dramatiq
+from adapters.omnitron.client import OmnitronClient
 from sqlalchemy import Engine
 
 from adapters.messaging.outbox_relay import OutboxRelay
@@ -14,6 +16,8 @@ from adapters.persistence.dead_letters import record_dead_letter as _record
 from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.settings import Settings
+from adapters.shipping.omnitron_shipment_client import shipment_clients
+from domain.shipping import ShipmentClient
 
 
 @cache
@@ -31,6 +35,24 @@ def relay() -> OutboxRelay:
     return OutboxRelay(engine(), dramatiq.get_broker())
 
 
+_local = threading.local()
+
+
+def omnitron() -> OmnitronClient:
+    """One Omnitron client (session, token) per worker thread."""
+    client = getattr(_local, "omnitron", None)
+    if client is None:
+        s = settings()
+        client = OmnitronClient(s.omnitron_url, s.omnitron_username, s.omnitron_password)
+        _local.omnitron = client
+    return client
+
+
+@cache
+def shipping() -> dict[str, ShipmentClient]:
+    return shipment_clients()
+
+
 def unit_of_work() -> SqlUnitOfWork:
     return SqlUnitOfWork(engine(), publisher=relay().publish_committed)
 
@@ -41,5 +63,6 @@ def record_dead_letter(message: dict[str, Any], reason: str) -> None:
 
 def reset() -> None:
     """Forget the cached wiring (tests and the demo switch settings between runs)."""
-    for function in (settings, engine, relay):
+    _local.__dict__.clear()
+    for function in (settings, engine, relay, shipping):
         function.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
 
 from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
@@ -12,6 +13,6 @@ from workers import bootstrap
 configure_logging()
 broker = build_broker(
     bootstrap.settings().broker_url,
-    [LogContext(), DeadLetterRecorder(bootstrap.record_dead_letter)],
+    [CurrentMessage(), LogContext(), DeadLetterRecorder(bootstrap.record_dead_letter)],
 )
 dramatiq.set_broker(broker)

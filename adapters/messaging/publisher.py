@@ -11,8 +11,10 @@ import dramatiq
 # Where each outbox command goes: command name -> (queue, actor).
 ROUTES: dict[str, tuple[str, str]] = {
     "split_order": ("oms.split", "split_order"),
+    "send_status_report": ("oms.report", "send_status_report"),
 }
 INGEST = ("oms.ingest", "ingest_order")
+PACKAGING = ("oms.packaging", "run_package_command")
 
 
 def message_for(

@@ -52,6 +52,11 @@ SELECT_EXPENSES = (
     .where(t.expenses.c.order_id == bindparam("order_id"))
     .order_by(t.expenses.c.position)
 )
+UPDATE_ITEM_STATUS = (
+    update(t.order_items)
+    .where(t.order_items.c.id == bindparam("item_id"))
+    .values(status=bindparam("new_status"))
+)
 MARK_SPLIT = update(t.orders).where(t.orders.c.id == bindparam("order_id")).values(split=True)
 
 
@@ -191,6 +196,15 @@ class SqlOrderRepository(ports.OrderRepository):
 
     def mark_split(self, order_id: int) -> None:
         self.connection.execute(MARK_SPLIT, {"order_id": order_id})
+
+    def save_statuses(self, order: Order) -> None:
+        self.connection.execute(
+            update(t.orders).where(t.orders.c.id == order.id).values(status=int(order.status))
+        )
+        self.connection.execute(
+            UPDATE_ITEM_STATUS,
+            [{"item_id": item.id, "new_status": int(item.status)} for item in order.items],
+        )
 
     def _order(self, row: Any) -> Order:
         cargo = row.cargo_company

@@ -138,8 +138,19 @@ packages = Table(
     Column("status", SmallInteger, nullable=False),
     Column("created_at", TimeStamp, nullable=False),
     Column("updated_at", TimeStamp, nullable=False),
+    # the last poll cycle that claimed this package (0: never); see domain/polling.py
+    Column("poll_cycle", BigInteger, nullable=False, server_default=text("0")),
+    Column("polled_at", TimeStamp),
     UniqueConstraint("channel_id", "number"),
     Index(None, "status"),
+    # the poll claim reads only due packages: its cost follows them, not all packages
+    Index(
+        "ix_packages_due",
+        "poll_cycle",
+        "id",
+        postgresql_where=text("status IN (500, 700, 720)"),
+        sqlite_where=text("status IN (500, 700, 720)"),
+    ),
 )
 
 package_items = Table(
@@ -182,4 +193,78 @@ dead_letters = Table(
     Column("first_failed_at", TimeStamp, nullable=False),
     Column("last_failed_at", TimeStamp, nullable=False),
     Column("replayed_at", TimeStamp),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("slug", String(100), nullable=False),
+    Column("from_status", SmallInteger, nullable=False),
+    Column("to_status", SmallInteger, nullable=False),
+    UniqueConstraint("slug", "from_status"),
+)
+
+transition_log = Table(
+    "transition_log",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("package_id", ForeignKey("packages.id"), index=True),
+    Column("package_ref", String(300), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("from_status", SmallInteger),
+    Column("to_status", SmallInteger),
+    Column("outcome", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("message_id", String(64), unique=True),
+    Column("created_at", TimeStamp, nullable=False),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("package_id", ForeignKey("packages.id"), nullable=False, unique=True),
+    Column("tracking_number", String(128)),
+    Column("cargo_company", JSON),
+    Column("client", String(255), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+    Column("updated_at", TimeStamp, nullable=False),
+)
+
+cargo_conditions = Table(
+    "cargo_conditions",
+    metadata,
+    Column("cargo_company_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("rules", JSON, nullable=False),
+    Column("updated_at", TimeStamp, nullable=False),
+)
+
+status_reports = Table(
+    "status_reports",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("package_id", ForeignKey("packages.id"), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("item_ids", JSON, nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+    Column("sent_at", TimeStamp),
+    UniqueConstraint("package_id", "status"),
+)
+
+poll_cycles = Table(
+    "poll_cycles",
+    metadata,
+    # the tick's time bucket (epoch seconds // interval): two schedulers make one cycle
+    Column("cycle", BigInteger, primary_key=True, autoincrement=False),
+    Column("started_at", TimeStamp, nullable=False),
+)
+
+runtime_flags = Table(
+    "runtime_flags",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("updated_at", TimeStamp, nullable=False),
 )

@@ -8,6 +8,14 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
+from adapters.persistence.packaging_repositories import (
+    SqlCargoConditionRepository,
+    SqlPackageRepository,
+    SqlReportRepository,
+    SqlShipmentRepository,
+    SqlTransitionLog,
+    SqlTransitionRepository,
+)
 from adapters.persistence.repositories import (
     SqlChannelRepository,
     SqlMerchantOrderRepository,
@@ -35,6 +43,12 @@ class SqlUnitOfWork(UnitOfWork):
         self.orders = SqlOrderRepository(self.connection)
         self.merchant_orders = SqlMerchantOrderRepository(self.connection)
         self.outbox = self._outbox = SqlOutbox(self.connection)
+        self.transitions = SqlTransitionRepository(self.connection)
+        self.transition_log = SqlTransitionLog(self.connection)
+        self.packages = SqlPackageRepository(self.connection)
+        self.shipments = SqlShipmentRepository(self.connection)
+        self.cargo_conditions = SqlCargoConditionRepository(self.connection)
+        self.reports = SqlReportRepository(self.connection)
         return self
 
     def __exit__(

@@ -6,15 +6,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.engine import make_engine
 from tests import services
 from tests.e2e.pipeline import Pipeline
 
 
 @pytest.fixture
-def pipeline(postgres_url: str, rabbitmq_url: str, tmp_path: Path) -> Iterator[Pipeline]:
+def omnitron() -> Iterator[OmnitronSimulator]:
+    simulator = OmnitronSimulator(username="oms", password="oms")
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def pipeline(
+    postgres_url: str, rabbitmq_url: str, tmp_path: Path, omnitron: OmnitronSimulator
+) -> Iterator[Pipeline]:
     services.purge_queues(rabbitmq_url)
-    pipeline = Pipeline(postgres_url, rabbitmq_url, tmp_path)
+    pipeline = Pipeline(postgres_url, rabbitmq_url, tmp_path, omnitron_url=omnitron.url)
     yield pipeline
     pipeline.stop()
 

@@ -24,11 +24,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Pipeline:
-    def __init__(self, database_url: str, broker_url: str, log_dir: Path, threads: int = 4):
+    def __init__(self, database_url: str, broker_url: str, log_dir: Path, threads: int = 4,
+                 omnitron_url: str = "http://127.0.0.1:9") -> None:  # fmt: skip
         self.env = {
             **os.environ,
             "OMS_DATABASE_URL": database_url,
             "OMS_BROKER_URL": broker_url,
+            "OMNITRON_URL": omnitron_url,
+            "OMNITRON_USERNAME": "oms",
+            "OMNITRON_PASSWORD": "oms",
             "OMS_LOG_LEVEL": "INFO",
             "OMS_WORKER_THREADS": str(threads),
             "PYTHONPATH": str(ROOT),

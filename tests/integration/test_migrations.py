@@ -15,6 +15,13 @@ from adapters.persistence.tables import metadata
 from tests import services
 
 TABLES = {
+    "transitions",
+    "transition_log",
+    "shipments",
+    "cargo_conditions",
+    "status_reports",
+    "poll_cycles",
+    "runtime_flags",
     "channels",
     "orders",
     "order_items",

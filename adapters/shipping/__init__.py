@@ -1,0 +1,1 @@
+"""Shipment clients: the carrier side of a shipment."""

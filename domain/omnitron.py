@@ -1,0 +1,43 @@
+"""The Omnitron gateway port: what the pipeline asks of the marketplace back office (spec §6)."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+from domain.errors import DomainError, InvalidInput
+
+
+class OmnitronUnavailable(DomainError):
+    """Transient: connection error, timeout, 5xx or 429 after the in-call retries. Retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OmnitronRejected(InvalidInput):
+    """Omnitron answered a 4xx other than 401/429: the same request will never succeed."""
+
+
+@dataclass(frozen=True)
+class OmnitronItem:
+    id: int
+    status: str | None
+
+
+@dataclass(frozen=True)
+class OmnitronOrder:
+    number: str
+    status: str
+    items: list[OmnitronItem] = field(default_factory=list)
+
+
+class OmnitronGateway(abc.ABC):
+    @abc.abstractmethod
+    def update_item_statuses(self, statuses: dict[int, str]) -> None:
+        """One PATCH /api/i1/order_items/bulk_status_update/ with {item id: status code}."""
+
+    @abc.abstractmethod
+    def orders(self, numbers: list[str]) -> list[OmnitronOrder]:
+        """GET /api/v1/orders/?number__in=…, all pages; unknown orders are absent."""

@@ -1,0 +1,163 @@
+"""Use cases of the packaging and report stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.errors import InvalidInput
+from domain.messages import OutboxMessage, SendStatusReport
+from domain.model import Order, Package
+from domain.omnitron import OmnitronGateway
+from domain.packaging import (
+    COMPLETE_PACKAGING,
+    PackageCommand,
+    Shipment,
+    StatusReport,
+    Transition,
+    TransitionRecord,
+    pack,
+)
+from domain.ports import UnitOfWork
+from domain.services import Clock, utc_now
+from domain.shipping import CargoConditions, ShipmentClient, choose_client
+from domain.statuses import OrderStatus
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    record: TransitionRecord
+    repeated: bool = False  # the same message was handled before: its first outcome
+    notes: list[str] = field(default_factory=list)
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, package: Package | None = None):
+        super().__init__(reason)
+        self.reason, self.package = reason, package
+
+
+def run_package_command(
+    command: PackageCommand,
+    uow: UnitOfWork,
+    clients: dict[str, ShipmentClient],
+    message_id: str | None = None,
+    clock: Clock = utc_now,
+) -> CommandResult:
+    """Apply a named transition to a package, or reject it naming the package's state.
+    Either way the outcome is logged; a redelivered message returns its first outcome."""
+    with uow:
+        if message_id is not None:
+            previous = uow.transition_log.by_message(message_id)
+            if previous is not None:
+                return CommandResult(previous, repeated=True)
+        now, notes = clock(), []
+        try:
+            package, order = _resolve(command, uow)
+            transition = _transition(command.slug, package, order, uow)
+            if command.slug == COMPLETE_PACKAGING:
+                notes += _complete_packaging(package, order, uow, clients, clock)
+            else:  # a transition added as data: the status moves, nothing else
+                package.status = transition.to_status
+                for item in package.items:
+                    item.status = transition.to_status
+                uow.packages.save_status(package)
+            record = TransitionRecord(
+                command.slug, command.package_ref, True, "applied", now, package.id,
+                transition.from_status, transition.to_status, message_id,
+            )  # fmt: skip
+        except _Rejected as rejection:
+            p = rejection.package  # rejections come before any write
+            record = TransitionRecord(
+                command.slug, command.package_ref, False, rejection.reason, now,
+                p.id if p else None, p.status if p else None, None, message_id,
+            )  # fmt: skip
+        uow.transition_log.add(record)
+        uow.commit()
+    return CommandResult(record, notes=notes)
+
+
+def _resolve(command: PackageCommand, uow: UnitOfWork) -> tuple[Package, Order]:
+    package_id = command.package_id
+    if package_id is None:
+        ids = uow.packages.ids_by_number(command.package_number or "")
+        if len(ids) > 1:
+            raise _Rejected(f"package number {command.package_number!r} is ambiguous "
+                            f"(ids {', '.join(map(str, ids))}); give the package id")  # fmt: skip
+        package_id = ids[0] if ids else None
+    package = None if package_id is None else uow.packages.get(package_id, lock=True)
+    if package is None:
+        raise _Rejected(f"package {command.package_ref} does not exist")
+    order = uow.orders.get(package.order_id or 0)
+    if order is None:
+        raise _Rejected(f"package {package.number} has no order", package)
+    return package, order
+
+
+def _transition(slug: str, package: Package, order: Order, uow: UnitOfWork) -> Transition:
+    transitions = {t.from_status: t for t in uow.transitions.for_slug(slug)}
+    state = f"package {package.number} is {package.status.name}"
+    if not transitions:
+        raise _Rejected(f"{state}; unknown command slug {slug!r}", package)
+    if slug == COMPLETE_PACKAGING and not order.channel.is_marketplace:
+        raise _Rejected(
+            f"{state}; its order comes from web channel {order.channel.name!r} "
+            f"({order.channel.channel_type}), which {slug} does not pack", package,
+        )  # fmt: skip
+    if package.status not in transitions:
+        starts = ", ".join(s.name for s in sorted(transitions))
+        raise _Rejected(f"{state}; {slug} runs only from {starts}", package)
+    return transitions[package.status]
+
+
+def _complete_packaging(
+    package: Package, order: Order, uow: UnitOfWork, clients: dict[str, ShipmentClient],
+    clock: Clock,
+) -> list[str]:  # fmt: skip
+    """Spec §5's four steps, in the caller's transaction."""
+    now = clock()
+    cargo = order.cargo_company
+    conditions = uow.cargo_conditions.get(cargo.id) if cargo else None
+    try:
+        client, matched = choose_client(conditions, order.channel, clients)
+    except InvalidInput as error:
+        state = f"package {package.number} is {package.status.name}"
+        raise _Rejected(f"{state}; {error}", package) from None
+    items = pack(package, order)
+    assert package.id is not None
+    uow.shipments.add(
+        Shipment(package.id, client.tracking_number(order, items), cargo, client.klass, now)
+    )
+    uow.packages.save_status(package)
+    uow.orders.save_statuses(order)
+    report = StatusReport(package.id, OrderStatus.preparing, [i.omnitron_id for i in items], now)
+    uow.reports.add(report)
+    assert report.id is not None
+    uow.outbox.add(OutboxMessage(SendStatusReport(report_id=report.id)))
+    if matched:
+        return []
+    return [f"no cargo condition matched channel {order.channel.id}; default {client.klass}"]
+
+
+def send_status_report(
+    report_id: int, uow: UnitOfWork, omnitron: OmnitronGateway, clock: Clock = utc_now
+) -> bool:
+    """Send one report to Omnitron; mark it sent only after Omnitron accepted it. No database
+    transaction is held during the HTTP call. Returns False when it was sent before."""
+    with uow:
+        report = uow.reports.get(report_id)
+    if report is None:
+        raise InvalidInput(f"status report {report_id} does not exist")
+    if report.sent_at is not None:
+        return False
+    omnitron.update_item_statuses(report.statuses())
+    with uow:
+        uow.reports.mark_sent(report_id, clock())
+        uow.commit()
+    return True
+
+
+def save_cargo_conditions(conditions: CargoConditions, uow: UnitOfWork) -> None:
+    """Replace a cargo company's conditions (the seed's POST /cargo-company-conditions/)."""
+    with uow:
+        uow.cargo_conditions.save(conditions)
+        uow.commit()

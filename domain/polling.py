@@ -1,0 +1,56 @@
+"""Shipment status resolution from Omnitron (spec section 7, seed "Step 2")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.omnitron import OmnitronOrder
+from domain.statuses import OrderStatus, PackageStatus
+
+POLL_SLUG = "SHIP_THE_PACKAGE"
+POLLED_STATES = (PackageStatus.packed, PackageStatus.shipped, PackageStatus.attempted_delivery)
+
+# Omnitron item status -> (package and shipment status, OMS order item status)
+MAPPING: dict[str, tuple[PackageStatus, OrderStatus]] = {
+    "500": (PackageStatus.shipped, OrderStatus.shipped),
+    "540": (PackageStatus.attempted_delivery, OrderStatus.attempted_delivery),
+    "550": (PackageStatus.delivered, OrderStatus.delivered),
+}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What one poll decided for one package."""
+
+    package_id: int
+    seen: str | None  # the Omnitron status that counted, or None when there was none
+    target: PackageStatus | None  # None: no update
+    reason: str
+
+
+def resolve(
+    package_id: int, current: PackageStatus, item_ids: list[int], order: OmnitronOrder | None
+) -> Resolution:
+    """The package's own items decide; when they carry no status, the order's status does.
+    Only forward moves among packed -> shipped -> attempted_delivery -> delivered apply."""
+    if order is None:
+        return Resolution(package_id, None, None, "order unknown to Omnitron; retried next cycle")
+    statuses = {item.id: item.status for item in order.items}
+    own = {statuses.get(item_id) for item_id in item_ids}
+    if own == {None}:
+        own = {order.status}
+    if len(own) != 1:
+        return Resolution(package_id, None, None, f"items disagree: {sorted(map(str, own))}")
+    seen = own.pop()
+    if seen not in MAPPING:
+        return Resolution(package_id, seen, None, f"Omnitron status {seen} maps to no update")
+    target = MAPPING[seen][0]
+    if target <= current:
+        return Resolution(
+            package_id, seen, None, f"{target.name} is not ahead of {current.name}: no update"
+        )
+    return Resolution(package_id, seen, target, f"Omnitron {seen} -> {target.name}")
+
+
+def item_status_for(target: PackageStatus) -> OrderStatus:
+    return next(order for package, order in MAPPING.values() if package == target)

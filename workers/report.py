@@ -1,0 +1,31 @@
+"""Stage 4, internal queue `oms.report`: report packed items to Omnitron as preparing (450)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+import structlog
+
+from domain.errors import InvalidInput
+from domain.omnitron import OmnitronUnavailable
+from domain.package_commands import send_status_report as send
+from schemas.envelope import single_body
+from schemas.report import parse_report_message
+from workers import bootstrap
+
+log = structlog.get_logger(__name__)
+
+
+@dramatiq.actor(queue_name="oms.report", actor_name="send_status_report", throws=(InvalidInput,))
+def send_status_report(*args: Any, **kwargs: Any) -> None:
+    report_id = parse_report_message(single_body(args, kwargs)).report_id
+    structlog.contextvars.bind_contextvars(report_id=report_id)
+    try:
+        sent = send(report_id, bootstrap.unit_of_work(), bootstrap.omnitron())
+    except OmnitronUnavailable as error:
+        if error.retry_after is None:
+            raise
+        # Omnitron said when to come back: a delayed retry, still counted against max_retries
+        raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error
+    log.info("report.sent" if sent else "report.already_sent")
