@@ -29,6 +29,7 @@ class Settings:
     poll_interval_seconds: int = 60
     main_merchant_reference: str = "MAIN"
     worker_threads: int = 8
+    poll_batch_size: int = 50
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             poll_interval_seconds=int(env.get("POLL_INTERVAL_SECONDS", "60")),
             main_merchant_reference=env.get("MAIN_MERCHANT_REFERENCE", "MAIN"),
             worker_threads=int(env.get("OMS_WORKER_THREADS", "8")),
+            poll_batch_size=int(env.get("POLL_BATCH_SIZE", "50")),
         )
 
     @property

@@ -109,6 +109,29 @@ def _omnitron_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scheduler(args: argparse.Namespace) -> int:
+    from cli.poll import scheduler
+
+    return scheduler(once=args.once)
+
+
+def _poll(args: argparse.Namespace) -> int:
+    from cli.poll import poll_flag, poll_now
+
+    return poll_now() if args.action == "run" else poll_flag(args.action)
+
+
+def _bench_poll(args: argparse.Namespace) -> int:
+    from cli.bench_poll import bench_poll
+
+    return bench_poll(
+        packages=args.packages,
+        processes=args.processes,
+        threads=args.threads,
+        batch_size=args.batch_size,
+    )
+
+
 def _schemas_export(args: argparse.Namespace) -> int:
     from schemas.export import write_schemas
 
@@ -153,6 +176,21 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--processes", type=int, default=2)
     ingest.add_argument("--threads", type=int, default=8)
     ingest.set_defaults(handler=_bench_ingest)
+
+    poll_bench = bench.add_parser("poll", help="one poll cycle over N packed packages")
+    poll_bench.add_argument("--packages", type=int, default=10_000)
+    poll_bench.add_argument("--processes", type=int, default=2)
+    poll_bench.add_argument("--threads", type=int, default=8)
+    poll_bench.add_argument("--batch-size", type=int, default=100)
+    poll_bench.set_defaults(handler=_bench_poll)
+
+    sched = commands.add_parser("scheduler", help="tick the status poll every interval")
+    sched.add_argument("--once", action="store_true", help="one tick, then exit")
+    sched.set_defaults(handler=_scheduler)
+
+    poll = commands.add_parser("poll", help="the status poll's switch, or a cycle now")
+    poll.add_argument("action", choices=["on", "off", "status", "run"])
+    poll.set_defaults(handler=_poll)
 
     outbox = commands.add_parser("outbox", help="the outbox").add_subparsers(
         dest="action", required=True

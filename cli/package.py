@@ -37,7 +37,8 @@ def outcome(engine: Engine, message_id: str) -> tuple[str, str] | None:
             moved = ""
             if row.from_status is not None and row.to_status is not None:
                 moved = f" ({_name(row.from_status)} -> {_name(row.to_status)})"
-            return row.outcome, f"{row.outcome}: package {row.package_ref}{moved}: {row.reason}"
+            detail = "" if row.outcome == "applied" else f": {row.reason}"
+            return row.outcome, f"{row.outcome}: package {row.package_ref}{moved}{detail}"
         dead = connection.execute(
             select(t.dead_letters.c.reason).where(t.dead_letters.c.message_id == message_id)
         ).scalar()

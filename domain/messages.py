@@ -39,3 +39,22 @@ class SendStatusReport(Command):
 
     def payload(self) -> dict[str, Any]:
         return {"report_id": self.report_id}
+
+
+@dataclass(frozen=True)
+class StartPollCycle(Command):
+    name: ClassVar[str] = "start_poll_cycle"
+    cycle: int
+
+    def payload(self) -> dict[str, Any]:
+        return {"cycle": self.cycle}
+
+
+@dataclass(frozen=True)
+class PollPackages(Command):
+    name: ClassVar[str] = "poll_packages"
+    cycle: int
+    package_ids: tuple[int, ...]
+
+    def payload(self) -> dict[str, Any]:
+        return {"cycle": self.cycle, "package_ids": list(self.package_ids)}

@@ -90,10 +90,14 @@ def package_tracking_number(order: Order, items: list[OrderItem]) -> str | None:
 INACTIVE = {OrderStatus.cancellation_waiting, OrderStatus.cancelled, OrderStatus.refunded}
 
 
+def status_following(items: list[OrderStatus], current: OrderStatus) -> OrderStatus:
+    """An order follows its items: the least advanced status among its live items."""
+    live = [status for status in items if status not in INACTIVE]
+    return min(live) if live else current
+
+
 def order_status_from_items(order: Order) -> OrderStatus:
-    """The order follows its items: the least advanced status among its live items."""
-    live = [item.status for item in order.items if item.status not in INACTIVE]
-    return min(live) if live else order.status
+    return status_following([item.status for item in order.items], order.status)
 
 
 def pack(package: Package, order: Order) -> list[OrderItem]:

@@ -54,3 +54,20 @@ def resolve(
 
 def item_status_for(target: PackageStatus) -> OrderStatus:
     return next(order for package, order in MAPPING.values() if package == target)
+
+
+@dataclass(frozen=True)
+class PolledPackage:
+    """What a poll needs of one package: its state, its order's number, its Omnitron item ids."""
+
+    package_id: int
+    status: PackageStatus
+    order_number: str
+    item_ids: list[int]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    polled: int
+    moved: list[Resolution]
+    unknown_orders: list[str]

@@ -9,6 +9,7 @@ from types import TracebackType
 from domain.messages import OutboxMessage
 from domain.model import Channel, MerchantOrder, Order, Package
 from domain.packaging import Shipment, StatusReport, Transition, TransitionRecord
+from domain.polling import PolledPackage, Resolution
 from domain.shipping import CargoConditions
 
 
@@ -64,6 +65,10 @@ class TransitionLog(abc.ABC):
     @abc.abstractmethod
     def add(self, record: TransitionRecord) -> None: ...
 
+    def add_all(self, records: list[TransitionRecord]) -> None:
+        for record in records:
+            self.add(record)
+
     @abc.abstractmethod
     def by_message(self, message_id: str) -> TransitionRecord | None: ...
 
@@ -108,6 +113,35 @@ class ReportRepository(abc.ABC):
     def mark_sent(self, report_id: int, when: datetime) -> None: ...
 
 
+class PollRepository(abc.ABC):
+    """Claims and status moves of the shipment status poll (spec section 7)."""
+
+    @abc.abstractmethod
+    def open_cycle(self, cycle: int, when: datetime) -> bool:
+        """Record a poll cycle; False when it exists (another scheduler's tick)."""
+
+    @abc.abstractmethod
+    def claim(self, cycle: int, limit: int) -> list[int]:
+        """Claim up to `limit` due packages (packed, shipped or attempted_delivery, marketplace
+        channel, not yet claimed in this cycle) for this cycle, skipping rows others hold."""
+
+    @abc.abstractmethod
+    def load(self, package_ids: list[int]) -> list[PolledPackage]: ...
+
+    @abc.abstractmethod
+    def move(self, moves: list[Resolution], when: datetime) -> list[Resolution]:
+        """Apply forward-only moves to packages, their items, shipments and OMS order items (and
+        the orders' statuses, which follow their items); returns the moves that applied."""
+
+
+class RuntimeFlags(abc.ABC):
+    @abc.abstractmethod
+    def get(self, name: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def set(self, name: str, value: str) -> None: ...
+
+
 class Outbox(abc.ABC):
     @abc.abstractmethod
     def add(self, message: OutboxMessage) -> None:
@@ -127,6 +161,8 @@ class UnitOfWork(abc.ABC):
     shipments: ShipmentRepository
     cargo_conditions: CargoConditionRepository
     reports: ReportRepository
+    polls: PollRepository
+    flags: RuntimeFlags
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from schemas.cargo_conditions import CargoCompanyConditions
 from schemas.inbound_order import InboundOrder
 from schemas.package_command import PackageCommandMessage
+from schemas.poll import PollPackagesMessage, StartPollCycleMessage
 from schemas.report import SendStatusReportMessage
 from schemas.split_order import SplitOrderMessage
 
@@ -32,6 +33,8 @@ CONTRACTS: dict[str, tuple[type[BaseModel], str, str, bool]] = {
         "send_status_report",
         False,
     ),
+    "start-poll-cycle.schema.json": (StartPollCycleMessage, "oms.poll", "start_poll_cycle", False),
+    "poll-packages.schema.json": (PollPackagesMessage, "oms.poll", "poll_packages", False),
     "cargo-company-conditions.schema.json": (
         CargoCompanyConditions,
         "oms cargo-conditions add",

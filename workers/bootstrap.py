@@ -8,10 +8,10 @@ from functools import cache
 from typing import Any
 
 import dramatiq
-from adapters.omnitron.client import OmnitronClient
 from sqlalchemy import Engine
 
 from adapters.messaging.outbox_relay import OutboxRelay
+from adapters.omnitron.client import OmnitronClient
 from adapters.persistence.dead_letters import record_dead_letter as _record
 from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork

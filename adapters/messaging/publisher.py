@@ -12,6 +12,8 @@ import dramatiq
 ROUTES: dict[str, tuple[str, str]] = {
     "split_order": ("oms.split", "split_order"),
     "send_status_report": ("oms.report", "send_status_report"),
+    "start_poll_cycle": ("oms.poll", "start_poll_cycle"),
+    "poll_packages": ("oms.poll", "poll_packages"),
 }
 INGEST = ("oms.ingest", "ingest_order")
 PACKAGING = ("oms.packaging", "run_package_command")

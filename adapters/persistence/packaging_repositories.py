@@ -56,19 +56,27 @@ class SqlTransitionLog(ports.TransitionLog):
         self.connection = connection
 
     def add(self, record: TransitionRecord) -> None:
+        self.add_all([record])
+
+    def add_all(self, records: list[TransitionRecord]) -> None:
+        if not records:
+            return
         self.connection.execute(
             insert(t.transition_log),
-            {
-                "package_id": record.package_id,
-                "package_ref": record.package_ref,
-                "slug": record.slug,
-                "from_status": record.from_status,
-                "to_status": record.to_status,
-                "outcome": record.outcome,
-                "reason": record.reason,
-                "message_id": record.message_id,
-                "created_at": record.at,
-            },
+            [
+                {
+                    "package_id": record.package_id,
+                    "package_ref": record.package_ref,
+                    "slug": record.slug,
+                    "from_status": record.from_status,
+                    "to_status": record.to_status,
+                    "outcome": record.outcome,
+                    "reason": record.reason,
+                    "message_id": record.message_id,
+                    "created_at": record.at,
+                }
+                for record in records
+            ],
         )
 
     def by_message(self, message_id: str) -> TransitionRecord | None:

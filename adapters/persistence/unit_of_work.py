@@ -16,6 +16,7 @@ from adapters.persistence.packaging_repositories import (
     SqlTransitionLog,
     SqlTransitionRepository,
 )
+from adapters.persistence.poll_repository import SqlPollRepository, SqlRuntimeFlags
 from adapters.persistence.repositories import (
     SqlChannelRepository,
     SqlMerchantOrderRepository,
@@ -49,6 +50,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.shipments = SqlShipmentRepository(self.connection)
         self.cargo_conditions = SqlCargoConditionRepository(self.connection)
         self.reports = SqlReportRepository(self.connection)
+        self.polls = SqlPollRepository(self.connection)
+        self.flags = SqlRuntimeFlags(self.connection)
         return self
 
     def __exit__(

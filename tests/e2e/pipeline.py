@@ -54,7 +54,8 @@ class Pipeline:
             start_new_session=True,
         )
 
-    def start_workers(self) -> None:
+    def start_workers(self, queues: list[str] | None = None) -> None:
+        only = ["--queues", *queues] if queues else []
         self._spawn(
             "workers",
             [
@@ -66,8 +67,27 @@ class Pipeline:
                 "1",
                 "--threads",
                 str(self.threads),
+                *only,
             ],
         )
+
+    def start_poll_workers(self, name: str = "poll") -> None:
+        self._spawn(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "workers.poll",
+                "--processes",
+                "1",
+                "--threads",
+                str(self.threads),
+            ],
+        )
+
+    def start_scheduler(self, name: str = "scheduler") -> None:
+        self._spawn(name, [*self.oms, "scheduler"])
 
     def start_sweeper(self) -> None:
         self._spawn(

@@ -1,0 +1,168 @@
+"""SQL side of the status poll: cycles, claims with SKIP LOCKED on the due-packages index,
+batch loads and forward-only moves (a few set-based statements per batch, not one per row)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.persistence import tables as t
+from domain import ports
+from domain.model import WEB_CHANNEL_TYPES
+from domain.packaging import status_following
+from domain.polling import POLLED_STATES, PolledPackage, Resolution, item_status_for
+from domain.statuses import OrderStatus, PackageStatus
+
+POLLED = [int(s) for s in POLLED_STATES]
+MARKETPLACE_CHANNELS = select(t.channels.c.id).where(
+    func.lower(t.channels.c.channel_type).not_in(sorted(WEB_CHANNEL_TYPES))
+)
+
+
+class SqlPollRepository(ports.PollRepository):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def open_cycle(self, cycle: int, when: datetime) -> bool:
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(t.poll_cycles)
+            .values(cycle=cycle, started_at=when)
+            .on_conflict_do_nothing(index_elements=["cycle"])
+            .returning(t.poll_cycles.c.cycle)
+        )
+        return self.connection.execute(statement).first() is not None
+
+    def claim(self, cycle: int, limit: int) -> list[int]:
+        p = t.packages.c
+        due = (
+            select(p.id)
+            .where(
+                p.status.in_(POLLED), p.poll_cycle < cycle, p.channel_id.in_(MARKETPLACE_CHANNELS)
+            )
+            .order_by(p.poll_cycle, p.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+        )
+        claimed = self.connection.execute(
+            update(t.packages).where(p.id == due.c.id).values(poll_cycle=cycle).returning(p.id)
+        )
+        return sorted(claimed.scalars())
+
+    def load(self, package_ids: list[int]) -> list[PolledPackage]:
+        rows = self.connection.execute(
+            select(
+                t.packages.c.id, t.packages.c.status, t.orders.c.number, t.order_items.c.omnitron_id
+            )
+            .join(t.orders, t.orders.c.id == t.packages.c.order_id)
+            .join(t.package_items, t.package_items.c.package_id == t.packages.c.id)
+            .join(t.order_items, t.order_items.c.id == t.package_items.c.order_item_id)
+            .where(t.packages.c.id.in_(package_ids))
+            .order_by(t.packages.c.id, t.order_items.c.omnitron_id)
+        )
+        found: dict[int, PolledPackage] = {}
+        for row in rows:
+            package = found.setdefault(
+                row.id, PolledPackage(row.id, PackageStatus(row.status), row.number, [])
+            )
+            package.item_ids.append(row.omnitron_id)
+        return list(found.values())
+
+    def move(self, moves: list[Resolution], when: datetime) -> list[Resolution]:
+        """Lock the packages, keep the moves that are still forward, apply them by target."""
+        ids = [m.package_id for m in moves]
+        current = dict(
+            self.connection.execute(
+                select(t.packages.c.id, t.packages.c.status)
+                .where(t.packages.c.id.in_(ids))
+                .with_for_update()
+            ).all()
+        )
+        applied = [
+            m for m in moves if m.target is not None and m.target > current.get(m.package_id, 999)
+        ]
+        by_target: dict[PackageStatus, list[int]] = defaultdict(list)
+        for move in applied:
+            assert move.target is not None
+            by_target[move.target].append(move.package_id)
+        for target, package_ids in by_target.items():
+            self._apply(target, package_ids, when)
+        if applied:
+            self._orders_follow_items([m.package_id for m in applied])
+        return applied
+
+    def _apply(self, target: PackageStatus, package_ids: list[int], when: datetime) -> None:
+        code = int(target)
+        self.connection.execute(
+            update(t.packages)
+            .where(t.packages.c.id.in_(package_ids))
+            .values(status=code, updated_at=when)
+        )
+        self.connection.execute(
+            update(t.package_items)
+            .where(t.package_items.c.package_id.in_(package_ids))
+            .values(status=code)
+        )
+        self.connection.execute(
+            update(t.shipments)
+            .where(t.shipments.c.package_id.in_(package_ids))
+            .values(status=code, updated_at=when)
+        )
+        items = select(t.package_items.c.order_item_id).where(
+            t.package_items.c.package_id.in_(package_ids)
+        )
+        self.connection.execute(
+            update(t.order_items)
+            .where(t.order_items.c.id.in_(items))
+            .values(status=int(item_status_for(target)))
+        )
+
+    def _orders_follow_items(self, package_ids: list[int]) -> None:
+        orders = select(t.packages.c.order_id).where(t.packages.c.id.in_(package_ids))
+        rows = self.connection.execute(
+            select(t.order_items.c.order_id, t.order_items.c.status, t.orders.c.status.label("now"))
+            .join(t.orders, t.orders.c.id == t.order_items.c.order_id)
+            .where(t.order_items.c.order_id.in_(orders))
+        )
+        items: dict[int, list[OrderStatus]] = defaultdict(list)
+        status_now: dict[int, OrderStatus] = {}
+        for row in rows:
+            items[row.order_id].append(OrderStatus(row.status))
+            status_now[row.order_id] = OrderStatus(row.now)
+        by_status: dict[OrderStatus, list[int]] = defaultdict(list)
+        for order_id, statuses in items.items():
+            following = status_following(statuses, status_now[order_id])
+            if following != status_now[order_id]:
+                by_status[following].append(order_id)
+        for status, order_ids in by_status.items():
+            self.connection.execute(
+                update(t.orders).where(t.orders.c.id.in_(order_ids)).values(status=int(status))
+            )
+
+
+class SqlRuntimeFlags(ports.RuntimeFlags):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def get(self, name: str) -> str | None:
+        query = select(t.runtime_flags.c.value).where(t.runtime_flags.c.name == name)
+        return self.connection.execute(query).scalar()
+
+    def set(self, name: str, value: str) -> None:
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(t.runtime_flags).values(
+            name=name, value=value, updated_at=datetime.now().astimezone()
+        )
+        self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["name"],
+                set_={
+                    "value": statement.excluded.value,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )

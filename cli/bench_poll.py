@@ -1,0 +1,267 @@
+"""`oms bench poll --packages N`: one poll cycle over N packed packages on the real services.
+It makes a scratch database, seeds N packed packages with bulk inserts into the pipeline's own
+tables (the per-order repository path would take minutes at this size), registers their orders
+in an in-process Omnitron simulator with every item at 500, runs the poll workers as `dramatiq`
+subprocesses, starts one cycle and reports packages/s, Omnitron calls per package and the
+cycle's duration."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from adapters.omnitron.simulator import OmnitronSimulator
+from adapters.persistence import tables as t
+from adapters.persistence.engine import make_engine
+from adapters.persistence.migrate import upgrade
+from adapters.settings import Settings
+from cli.bench import _wait_for_consumers
+
+CHUNK = 2000
+
+
+def _seed(engine: Engine, simulator: OmnitronSimulator, count: int) -> None:
+    now = datetime.now(UTC)
+    tag, base = uuid.uuid4().hex[:6].upper(), random.randrange(10**11, 10**12)
+    with engine.begin() as c:
+        c.execute(
+            insert(t.channels),
+            [{"id": 42, "name": "Trendyol", "channel_type": "trendyol", "created_at": now}],
+        )
+    zero = {
+        k: 0
+        for k in (
+            "subtotal",
+            "expense_total",
+            "discount_total",
+            "canceled_total",
+            "refund_total",
+            "tax_total",
+            "grand_total",
+        )
+    }
+    for start in range(0, count, CHUNK):
+        n = range(start, min(count, start + CHUNK))
+        numbers = [f"BPOLL-{tag}-{i:07d}" for i in n]
+        with engine.begin() as c:
+            order_ids = (
+                c.execute(
+                    insert(t.orders).returning(t.orders.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "channel_id": 42,
+                            "number": number,
+                            "status": 450,
+                            "currency": "try",
+                            "date_placed": now,
+                            "extra": {},
+                            "split": True,
+                            "received_at": now,
+                            **zero,
+                        }
+                        for number in numbers
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            item_ids = (
+                c.execute(
+                    insert(t.order_items).returning(
+                        t.order_items.c.id, sort_by_parameter_order=True
+                    ),
+                    [
+                        {
+                            "order_id": o,
+                            "omnitron_id": base + i,
+                            "sku": "S",
+                            "name": "N",
+                            "merchant_reference": "MAIN",
+                            "quantity": 1,
+                            "price": 100,
+                            "tax_rate": "20",
+                            "discount_amount": 0,
+                            "status": 450,
+                            "extra": {},
+                        }
+                        for o, i in zip(order_ids, n, strict=True)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            mo_ids = (
+                c.execute(
+                    insert(t.merchant_orders).returning(
+                        t.merchant_orders.c.id, sort_by_parameter_order=True
+                    ),
+                    [
+                        {
+                            "order_id": o,
+                            "channel_id": 42,
+                            "reference": f"{number}--MAIN",
+                            "merchant_reference": "MAIN",
+                            "created_at": now,
+                            **zero,
+                        }
+                        for o, number in zip(order_ids, numbers, strict=True)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            package_ids = (
+                c.execute(
+                    insert(t.packages).returning(t.packages.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "merchant_order_id": m,
+                            "order_id": o,
+                            "channel_id": 42,
+                            "number": f"{number}--MAIN",
+                            "status": 500,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for m, o, number in zip(mo_ids, order_ids, numbers, strict=True)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            c.execute(
+                insert(t.package_items),
+                [
+                    {"package_id": p, "order_item_id": i, "quantity": 1, "status": 500}
+                    for p, i in zip(package_ids, item_ids, strict=True)
+                ],
+            )
+            c.execute(
+                insert(t.shipments),
+                [
+                    {
+                        "package_id": p,
+                        "tracking_number": "T",
+                        "client": "bench",
+                        "status": 500,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for p in package_ids
+                ],
+            )
+        with simulator.state.lock:  # Omnitron already says: shipped
+            for number, i in zip(numbers, n, strict=True):
+                simulator.state.orders[number] = {
+                    "number": number,
+                    "status": "500",
+                    "items": [{"id": base + i, "status": "500"}],
+                }
+                simulator.state.item_order[base + i] = number
+
+
+def _scratch_database(url: str) -> tuple[str, Engine]:
+    parsed = make_url(url)
+    name = f"oms_bench_poll_{uuid.uuid4().hex[:8]}"
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False), server
+
+
+def bench_poll(*, packages: int, processes: int, threads: int, batch_size: int) -> int:
+    settings = Settings.from_env()
+    if settings.embedded_broker or settings.database_url.startswith("sqlite"):
+        raise SystemExit("oms bench poll runs on the real services: set PostgreSQL/RabbitMQ URLs")
+    url, server = _scratch_database(settings.database_url)
+    simulator = OmnitronSimulator()
+    simulator.start()
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        upgrade(url)
+        engine = make_engine(url, pool_size=2)
+        started = time.monotonic()
+        _seed(engine, simulator, packages)
+        seeded = time.monotonic() - started
+        print(
+            f"oms bench poll: seeded {packages} packed packages in {seeded:.1f} s; "
+            f"{processes} poll processes x {threads} threads, batch size {batch_size}"
+        )
+        env = {
+            **os.environ,
+            "OMS_DATABASE_URL": url,
+            "OMNITRON_URL": simulator.url,
+            "OMNITRON_USERNAME": "oms",
+            "OMNITRON_PASSWORD": "oms",
+            "OMS_LOG_LEVEL": "WARNING",
+            "POLL_BATCH_SIZE": str(batch_size),
+            "OMS_WORKER_THREADS": str(threads),
+        }
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "workers.poll",
+                "--processes",
+                str(processes),
+                "--threads",
+                str(threads),
+            ],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_consumers(settings.broker_url, ["oms.poll"], processes)
+        simulator.state.log.clear()
+        begin = time.time()
+        subprocess.run(
+            [sys.executable, "-m", "cli.main", "poll", "run"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        moved = _wait_moved(engine, packages)
+        with engine.connect() as c:
+            last = c.execute(select(func.max(t.packages.c.updated_at))).scalar_one()
+        seconds = last.timestamp() - begin
+        calls = sum(1 for r in simulator.state.log if r["path"] == "/api/v1/orders/")
+        print(
+            f"cycle: {moved} packages shipped in {seconds:.2f} s = {moved / seconds:.0f} packages/s"
+        )
+        print(
+            f"omnitron: {calls} order reads = {calls / packages:.4f} calls per package "
+            f"(1 per {packages / max(calls, 1):.1f} packages)"
+        )
+        engine.dispose()
+        return 0
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, 15)
+            worker.wait(timeout=60)
+        simulator.stop()
+        with server.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        server.dispose()
+
+
+def _wait_moved(engine: Engine, expected: int, timeout: float = 600) -> int:
+    deadline = time.monotonic() + timeout
+    moved: Any = 0
+    while time.monotonic() < deadline:
+        with engine.connect() as c:
+            moved = c.execute(select(func.count()).where(t.packages.c.status == 700)).scalar_one()
+        if moved >= expected:
+            return int(moved)
+        time.sleep(0.5)
+    raise TimeoutError(f"only {moved} of {expected} packages moved in {timeout:.0f} s")

@@ -1,0 +1,104 @@
+"""Use cases of the status poll: open a cycle, claim due packages into batches, poll a batch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.messages import OutboxMessage, PollPackages, StartPollCycle
+from domain.omnitron import OmnitronGateway
+from domain.packaging import TransitionRecord
+from domain.polling import POLL_SLUG, BatchResult, resolve
+from domain.ports import UnitOfWork
+from domain.services import Clock, utc_now
+
+AUTO_RUN = "AUTO_RUN_SHIP_THE_PACKAGE_COMMAND"
+
+
+def tick(now: datetime, interval: int, uow: UnitOfWork, enabled_by_default: bool) -> int | None:
+    """One scheduler tick: when polling is on, open the cycle of this time bucket and ask for
+    it to start. Two schedulers in the same bucket open one cycle. Returns the new cycle.
+
+    A cycle is named by its bucket's start in epoch seconds, so cycle numbers grow with time
+    whatever the interval, and a package is due when it was last claimed by an older cycle."""
+    cycle = int(now.timestamp()) // interval * interval
+    with uow:
+        flag = uow.flags.get(AUTO_RUN)
+        enabled = enabled_by_default if flag is None else flag == "true"
+        if not enabled or not uow.polls.open_cycle(cycle, now):
+            return None
+        uow.outbox.add(OutboxMessage(StartPollCycle(cycle)))
+        uow.commit()
+    return cycle
+
+
+def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int) -> int:
+    """Claim every due package into batches of `batch_size`, one poll message per batch, each
+    batch in its own short transaction. Returns how many packages were claimed."""
+    claimed = 0
+    while True:
+        with uow:
+            ids = uow.polls.claim(cycle, batch_size)
+            if not ids:
+                return claimed
+            uow.outbox.add(OutboxMessage(PollPackages(cycle, tuple(ids))))
+            uow.commit()
+        claimed += len(ids)
+
+
+def poll_packages(
+    package_ids: list[int], uow: UnitOfWork, omnitron: OmnitronGateway, clock: Clock = utc_now
+) -> BatchResult:
+    """One Omnitron read for the batch (no transaction held during it), then every forward move
+    in one transaction with its transition-log line."""
+    with uow:
+        packages = uow.polls.load(package_ids)
+    numbers = sorted({p.order_number for p in packages})
+    answers = {order.number: order for order in omnitron.orders(numbers)} if numbers else {}
+    resolutions = [
+        resolve(p.package_id, p.status, p.item_ids, answers.get(p.order_number)) for p in packages
+    ]
+    wanted = [r for r in resolutions if r.target is not None]
+    moved = []
+    if wanted:
+        now = clock()
+        with uow:
+            moved = uow.polls.move(wanted, now)
+            current = {p.package_id: p.status for p in packages}
+            uow.transition_log.add_all(
+                [
+                    TransitionRecord(
+                        POLL_SLUG,
+                        str(r.package_id),
+                        True,
+                        r.reason,
+                        now,
+                        r.package_id,
+                        current[r.package_id],
+                        r.target,
+                    )
+                    for r in moved
+                ]
+            )
+            uow.commit()
+    unknown = sorted({p.order_number for p in packages if p.order_number not in answers})
+    return BatchResult(len(packages), moved, unknown)
+
+
+def set_auto_run(enabled: bool, uow: UnitOfWork) -> None:
+    with uow:
+        uow.flags.set(AUTO_RUN, "true" if enabled else "false")
+        uow.commit()
+
+
+def auto_run(uow: UnitOfWork, default: bool) -> bool:
+    with uow:
+        flag = uow.flags.get(AUTO_RUN)
+    return default if flag is None else flag == "true"
+
+
+def open_cycle_now(cycle: int, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+    """Start a cycle by hand (operators, tests), whatever the flag."""
+    with uow:
+        if uow.polls.open_cycle(cycle, clock()):
+            uow.outbox.add(OutboxMessage(StartPollCycle(cycle)))
+        uow.commit()

@@ -1,0 +1,180 @@
+"""The status poll end to end: schedulers and poll workers as subprocesses on real RabbitMQ and
+PostgreSQL, Omnitron simulated over HTTP."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import dramatiq
+import pytest
+from sqlalchemy import Engine, func, select
+
+from adapters.messaging.broker import build_broker
+from adapters.omnitron.simulator import OmnitronSimulator
+from adapters.persistence import tables as t
+from cli.generate import generate_orders
+from tests.e2e.pipeline import Pipeline, wait_for
+from tests.e2e.test_reports import ingest, pack, package_ids, reports_sent
+
+pytestmark = [pytest.mark.services, pytest.mark.e2e]
+
+
+@pytest.fixture
+def broker(pipeline: Pipeline) -> Iterator[dramatiq.Broker]:
+    broker = build_broker(pipeline.env["OMS_BROKER_URL"], [])
+    yield broker
+    broker.close()
+
+
+def single_package_orders(count: int) -> tuple[str, list[dict[str, Any]]]:
+    prefix = f"POLL-{uuid.uuid4().hex[:6].upper()}"
+    bodies = generate_orders(
+        count * 6,
+        prefix=prefix,
+        seed=random.randrange(10**6),
+        first_item_id=random.randrange(10**11, 10**12),
+    )
+    single = [
+        b
+        for b in bodies
+        if b["channel"]["channel_type"] != "web"  # type: ignore[index]
+        and len({i["merchant_reference"] for i in b["items"]}) == 1  # type: ignore[attr-defined]
+    ]
+    return prefix, single[:count]
+
+
+def packed(
+    pipeline: Pipeline,
+    db: Engine,
+    omnitron: OmnitronSimulator,
+    broker: dramatiq.Broker,
+    tmp_path: Path,
+    count: int,
+) -> tuple[list[int], list[dict[str, Any]]]:
+    prefix, bodies = single_package_orders(count)
+    ingest(pipeline, db, omnitron, tmp_path, bodies, prefix)
+    ids = package_ids(db, prefix)
+    pack(broker, ids)
+    wait_for(lambda: reports_sent(db, ids) == len(ids), 90, "the packages to be packed")
+    return ids, bodies
+
+
+def package_statuses(db: Engine, ids: list[int]) -> Counter[int]:
+    with db.connect() as c:
+        rows = c.execute(select(t.packages.c.status).where(t.packages.c.id.in_(ids))).scalars()
+        return Counter(rows)
+
+
+def mark_all(omnitron: OmnitronSimulator, bodies: list[dict[str, Any]], status: str) -> None:
+    with omnitron.state.lock:
+        for body in bodies:
+            for item in omnitron.state.orders[str(body["number"])]["items"]:
+                item["status"] = status
+
+
+def asked(omnitron: OmnitronSimulator, numbers: set[str]) -> list[Counter[str]]:
+    """Per cycle seen by Omnitron (GETs grouped by 1 s gaps): how often each number was asked."""
+    cycles: list[Counter[str]] = []
+    last = 0.0
+    for request in omnitron.requests():
+        if request["method"] != "GET" or request["path"] != "/api/v1/orders/":
+            continue
+        asked_now = set(parse_qs(request["query"]).get("number__in", [""])[0].split(",")) & numbers
+        if not asked_now:
+            continue
+        if request["time"] - last > 1.0:
+            cycles.append(Counter())
+        last = request["time"]
+        cycles[-1].update(asked_now)
+    return cycles
+
+
+def test_flag_off_polls_nothing(
+    pipeline: Pipeline,
+    db: Engine,
+    omnitron: OmnitronSimulator,
+    broker: dramatiq.Broker,
+    tmp_path: Path,
+) -> None:
+    pipeline.env.update(POLL_INTERVAL_SECONDS="1", AUTO_RUN_SHIP_THE_PACKAGE_COMMAND="false")
+    pipeline.start_workers()
+    ids, bodies = packed(pipeline, db, omnitron, broker, tmp_path, 4)
+    pipeline.run_oms("poll", "off")
+    mark_all(omnitron, bodies, "500")
+    pipeline.start_scheduler()
+    time.sleep(4)
+    assert package_statuses(db, ids) == Counter({500: len(ids)})
+    assert asked(omnitron, {str(b["number"]) for b in bodies}) == []
+
+
+def test_two_schedulers_and_two_poll_workers_ask_each_package_once_per_cycle(
+    pipeline: Pipeline,
+    db: Engine,
+    omnitron: OmnitronSimulator,
+    broker: dramatiq.Broker,
+    tmp_path: Path,
+) -> None:
+    pipeline.env.update(POLL_INTERVAL_SECONDS="2", POLL_BATCH_SIZE="7")
+    pipeline.start_workers()
+    ids, bodies = packed(pipeline, db, omnitron, broker, tmp_path, 30)
+    numbers = {str(b["number"]) for b in bodies}
+    pipeline.run_oms("poll", "on")
+    mark_all(omnitron, bodies, "500")
+    for name in ("poll-a", "poll-b"):
+        pipeline.start_poll_workers(name)
+    for name in ("scheduler-a", "scheduler-b"):
+        pipeline.start_scheduler(name)
+    wait_for(lambda: package_statuses(db, ids)[700] == len(ids), 30, "every package shipped")
+    mark_all(omnitron, bodies, "550")
+    wait_for(lambda: package_statuses(db, ids)[800] == len(ids), 30, "every package delivered")
+    time.sleep(4.5)  # two more cycles: delivered packages are no longer due
+    pipeline.run_oms("poll", "off")
+    cycles = asked(omnitron, numbers)
+    assert len(cycles) >= 2
+    for counter in cycles:
+        assert set(counter.values()) == {1}, f"a package asked twice in a cycle: {counter}"
+    with db.connect() as c:
+        log = c.execute(
+            select(func.count()).where(
+                t.transition_log.c.package_id.in_(ids),
+                t.transition_log.c.slug == "SHIP_THE_PACKAGE",
+            )
+        ).scalar_one()
+    assert log == 2 * len(ids), "one log line per move: packed->shipped, shipped->delivered"
+
+
+def test_a_poll_worker_killed_holding_claims_leaves_them_to_be_polled(
+    pipeline: Pipeline,
+    db: Engine,
+    omnitron: OmnitronSimulator,
+    broker: dramatiq.Broker,
+    tmp_path: Path,
+) -> None:
+    pipeline.start_workers(queues=["oms.ingest", "oms.split", "oms.packaging", "oms.report"])
+    ids, bodies = packed(pipeline, db, omnitron, broker, tmp_path, 20)
+    mark_all(omnitron, bodies, "500")
+    omnitron.state.add_fault({"delay_ms": 4000, "count": 1000})  # Omnitron hangs: claims held
+    pipeline.start_poll_workers()
+    pipeline.run_oms("poll", "run")
+
+    def claimed() -> bool:
+        with db.connect() as c:
+            due = select(func.count()).where(t.packages.c.id.in_(ids), t.packages.c.poll_cycle == 0)
+            return c.execute(due).scalar_one() == 0
+
+    wait_for(claimed, 30, "the cycle to claim every package")
+    time.sleep(1.5)  # the batches are inside their (delayed) Omnitron calls
+    pipeline.kill("poll")
+    assert package_statuses(db, ids)[700] == 0, "the kill landed before any move"
+    omnitron.state.faults.clear()
+    time.sleep(1.1)  # the next cycle is a later second
+    pipeline.start_poll_workers()
+    pipeline.run_oms("poll", "run")
+    wait_for(lambda: package_statuses(db, ids)[700] == len(ids), 60, "every package shipped")

@@ -1,0 +1,49 @@
+"""Stage 5, internal queue `oms.poll`: a started cycle is split into batches of due packages;
+each batch is read from Omnitron once and its packages move forward (spec section 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+import structlog
+
+from domain import poll_service
+from domain.errors import InvalidInput
+from domain.omnitron import OmnitronUnavailable
+from schemas.envelope import single_body
+from schemas.poll import parse_poll_packages, parse_start_cycle
+from workers import bootstrap
+
+log = structlog.get_logger(__name__)
+
+
+@dramatiq.actor(queue_name="oms.poll", actor_name="start_poll_cycle", throws=(InvalidInput,))
+def start_poll_cycle(*args: Any, **kwargs: Any) -> None:
+    cycle = parse_start_cycle(single_body(args, kwargs)).cycle
+    structlog.contextvars.bind_contextvars(cycle=cycle)
+    batch = bootstrap.settings().poll_batch_size
+    claimed = poll_service.start_cycle(cycle, bootstrap.unit_of_work(), batch)
+    log.info("poll.cycle_planned", packages=claimed, batch_size=batch)
+
+
+@dramatiq.actor(queue_name="oms.poll", actor_name="poll_packages", throws=(InvalidInput,))
+def poll_packages(*args: Any, **kwargs: Any) -> None:
+    message = parse_poll_packages(single_body(args, kwargs))
+    structlog.contextvars.bind_contextvars(cycle=message.cycle)
+    try:
+        result = poll_service.poll_packages(
+            message.package_ids, bootstrap.unit_of_work(), bootstrap.omnitron()
+        )
+    except OmnitronUnavailable as error:  # only this batch waits; the others go on
+        if error.retry_after is None:
+            raise
+        raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error
+    for number in result.unknown_orders:
+        log.warning("poll.order_unknown", order_number=number, note="retried next cycle")
+    log.info(
+        "poll.batch_done",
+        polled=result.polled,
+        moved=len(result.moved),
+        unknown_orders=len(result.unknown_orders),
+    )
