@@ -39,5 +39,6 @@ class OmnitronGateway(abc.ABC):
         """One PATCH /api/i1/order_items/bulk_status_update/ with {item id: status code}."""
 
     @abc.abstractmethod
-    def orders(self, numbers: list[str]) -> list[OmnitronOrder]:
-        """GET /api/v1/orders/?number__in=…, all pages; unknown orders are absent."""
+    def orders(self, numbers: list[str], request_id: str | None = None) -> list[OmnitronOrder]:
+        """GET /api/v1/orders/?number__in=…, all pages; unknown orders are absent. The request id
+        is sent as X-Request-ID so both sides' logs can be correlated."""

@@ -46,14 +46,19 @@ def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int) -> int:
 
 
 def poll_packages(
-    package_ids: list[int], uow: UnitOfWork, omnitron: OmnitronGateway, clock: Clock = utc_now
+    package_ids: list[int],
+    uow: UnitOfWork,
+    omnitron: OmnitronGateway,
+    clock: Clock = utc_now,
+    request_id: str | None = None,
 ) -> BatchResult:
     """One Omnitron read for the batch (no transaction held during it), then every forward move
     in one transaction with its transition-log line."""
     with uow:
         packages = uow.polls.load(package_ids)
     numbers = sorted({p.order_number for p in packages})
-    answers = {order.number: order for order in omnitron.orders(numbers)} if numbers else {}
+    found = omnitron.orders(numbers, request_id=request_id) if numbers else []
+    answers = {order.number: order for order in found}
     resolutions = [
         resolve(p.package_id, p.status, p.item_ids, answers.get(p.order_number)) for p in packages
     ]

@@ -33,7 +33,10 @@ def poll_packages(*args: Any, **kwargs: Any) -> None:
     structlog.contextvars.bind_contextvars(cycle=message.cycle)
     try:
         result = poll_service.poll_packages(
-            message.package_ids, bootstrap.unit_of_work(), bootstrap.omnitron()
+            message.package_ids,
+            bootstrap.unit_of_work(),
+            bootstrap.omnitron(),
+            request_id=f"poll-{message.cycle}-{message.package_ids[0]}",
         )
     except OmnitronUnavailable as error:  # only this batch waits; the others go on
         if error.retry_after is None:

@@ -58,14 +58,15 @@ class OmnitronClient(OmnitronGateway):
         items = [{"id": item_id, "status": statuses[item_id]} for item_id in sorted(statuses)]
         self._call("PATCH", BULK_STATUS, json={"orderitem_set": items})
 
-    def orders(self, numbers: list[str]) -> list[OmnitronOrder]:
+    def orders(self, numbers: list[str], request_id: str | None = None) -> list[OmnitronOrder]:
+        extra = {"X-Request-ID": request_id} if request_id else {}
         found: list[OmnitronOrder] = []
         for start in range(0, len(numbers), PAGE_LIMIT):
             chunk = numbers[start : start + PAGE_LIMIT]
             params: dict[str, Any] | None = {"number__in": ",".join(chunk), "limit": len(chunk)}
             url: str | None = ORDERS
             while url is not None:
-                page = self._call("GET", url, params=params).json()
+                page = self._call("GET", url, params=params, headers=extra).json()
                 found += [_order(result) for result in page.get("results", [])]
                 url, params = page.get("next"), None  # "next" carries its own query
         return found
@@ -103,7 +104,9 @@ class OmnitronClient(OmnitronGateway):
     ) -> requests.Response:
         """One request with in-call retries of transient failures."""
         url = urljoin(self.base_url + "/", path.lstrip("/")) if path.startswith("/") else path
-        headers = {"Authorization": f"Token {self._token}"} if authenticated else {}
+        headers = dict(kwargs.pop("headers", None) or {})
+        if authenticated:
+            headers["Authorization"] = f"Token {self._token}"
         last, retry_after = "", None
         for attempt in range(1, self.attempts + 1):
             started = time.monotonic()

@@ -74,7 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         if not parts.path.startswith("/sim/"):
             with self.server.state.lock:
-                self.server.state.record(method, parts.path, parts.query, body, status)
+                self.server.state.record(
+                    method, parts.path, parts.query, body, status, self.headers.get("X-Request-ID")
+                )
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -124,7 +124,15 @@ class SimulatorState:
             self.faults.pop(0)
         return fault
 
-    def record(self, method: str, path: str, query: str, body: Any, status: int) -> None:
+    def record(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: Any,
+        status: int,
+        request_id: str | None = None,
+    ) -> None:
         self.log.append(
             {
                 "method": method,
@@ -133,6 +141,7 @@ class SimulatorState:
                 "body": body,
                 "status": status,
                 "time": time.time(),
+                "request_id": request_id,
             }
         )
 

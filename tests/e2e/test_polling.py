@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dramatiq
+import pika
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -31,6 +32,16 @@ def broker(pipeline: Pipeline) -> Iterator[dramatiq.Broker]:
     broker = build_broker(pipeline.env["OMS_BROKER_URL"], [])
     yield broker
     broker.close()
+
+
+def consumers(pipeline: Pipeline, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(pipeline.env["OMS_BROKER_URL"]))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
+    except pika.exceptions.ChannelClosedByBroker:
+        return 0
+    finally:
+        connection.close()
 
 
 def single_package_orders(count: int) -> tuple[str, list[dict[str, Any]]]:
@@ -79,20 +90,16 @@ def mark_all(omnitron: OmnitronSimulator, bodies: list[dict[str, Any]], status: 
                 item["status"] = status
 
 
-def asked(omnitron: OmnitronSimulator, numbers: set[str]) -> list[Counter[str]]:
-    """Per cycle seen by Omnitron (GETs grouped by 1 s gaps): how often each number was asked."""
-    cycles: list[Counter[str]] = []
-    last = 0.0
+def asks(omnitron: OmnitronSimulator, numbers: set[str]) -> dict[str, Counter[str]]:
+    """Per poll cycle (from the X-Request-ID "poll-<cycle>-<batch>"), how often each of these
+    order numbers was asked."""
+    cycles: dict[str, Counter[str]] = {}
     for request in omnitron.requests():
-        if request["method"] != "GET" or request["path"] != "/api/v1/orders/":
-            continue
-        asked_now = set(parse_qs(request["query"]).get("number__in", [""])[0].split(",")) & numbers
-        if not asked_now:
-            continue
-        if request["time"] - last > 1.0:
-            cycles.append(Counter())
-        last = request["time"]
-        cycles[-1].update(asked_now)
+        if request["method"] == "GET" and request["path"] == "/api/v1/orders/":
+            asked = set(parse_qs(request["query"]).get("number__in", [""])[0].split(",")) & numbers
+            if asked:
+                cycle = str(request["request_id"]).split("-")[1]
+                cycles.setdefault(cycle, Counter()).update(asked)
     return cycles
 
 
@@ -111,7 +118,7 @@ def test_flag_off_polls_nothing(
     pipeline.start_scheduler()
     time.sleep(4)
     assert package_statuses(db, ids) == Counter({500: len(ids)})
-    assert asked(omnitron, {str(b["number"]) for b in bodies}) == []
+    assert asks(omnitron, {str(b["number"]) for b in bodies}) == {}
 
 
 def test_two_schedulers_and_two_poll_workers_ask_each_package_once_per_cycle(
@@ -121,7 +128,7 @@ def test_two_schedulers_and_two_poll_workers_ask_each_package_once_per_cycle(
     broker: dramatiq.Broker,
     tmp_path: Path,
 ) -> None:
-    pipeline.env.update(POLL_INTERVAL_SECONDS="2", POLL_BATCH_SIZE="7")
+    pipeline.env.update(POLL_INTERVAL_SECONDS="3", POLL_BATCH_SIZE="7")
     pipeline.start_workers()
     ids, bodies = packed(pipeline, db, omnitron, broker, tmp_path, 30)
     numbers = {str(b["number"]) for b in bodies}
@@ -129,17 +136,19 @@ def test_two_schedulers_and_two_poll_workers_ask_each_package_once_per_cycle(
     mark_all(omnitron, bodies, "500")
     for name in ("poll-a", "poll-b"):
         pipeline.start_poll_workers(name)
+    wait_for(lambda: consumers(pipeline, "oms.poll") >= 3, 30, "the poll workers to attach")
     for name in ("scheduler-a", "scheduler-b"):
         pipeline.start_scheduler(name)
     wait_for(lambda: package_statuses(db, ids)[700] == len(ids), 30, "every package shipped")
     mark_all(omnitron, bodies, "550")
     wait_for(lambda: package_statuses(db, ids)[800] == len(ids), 30, "every package delivered")
-    time.sleep(4.5)  # two more cycles: delivered packages are no longer due
+    time.sleep(6.5)  # two more cycles: delivered packages are no longer due
     pipeline.run_oms("poll", "off")
-    cycles = asked(omnitron, numbers)
-    assert len(cycles) >= 2
-    for counter in cycles:
-        assert set(counter.values()) == {1}, f"a package asked twice in a cycle: {counter}"
+    cycles = asks(omnitron, numbers)
+    assert len(cycles) >= 2, cycles
+    for cycle, counter in cycles.items():
+        assert set(counter.values()) == {1}, f"cycle {cycle} asked a package twice: {counter}"
+    assert sum(len(counter) for counter in cycles.values()) >= 2 * len(numbers)
     with db.connect() as c:
         log = c.execute(
             select(func.count()).where(
