@@ -132,6 +132,34 @@ def _bench_poll(args: argparse.Namespace) -> int:
     )
 
 
+def _dlq(args: argparse.Namespace) -> int:
+    from cli import dlq
+
+    if args.action == "keep":
+        return dlq.keep(loop=args.loop)
+    if args.queue is None:
+        raise SystemExit(f"oms dlq {args.action} needs a QUEUE")
+    if args.action == "list":
+        return dlq.list_letters(args.queue, as_json=args.json)
+    if args.action == "show":
+        if args.id is None:
+            raise SystemExit("oms dlq show needs --id ID")
+        return dlq.show(args.queue, args.id)
+    return dlq.replay(args.queue, record_id=args.id, every=args.all, dry_run=args.dry_run)
+
+
+def _queues(args: argparse.Namespace) -> int:
+    from cli.queues import queues
+
+    return queues(as_json=args.json, watch=args.watch)
+
+
+def _health(args: argparse.Namespace) -> int:
+    from cli.queues import health
+
+    return health(as_json=args.json)
+
+
 def _schemas_export(args: argparse.Namespace) -> int:
     from schemas.export import write_schemas
 
@@ -191,6 +219,25 @@ def build_parser() -> argparse.ArgumentParser:
     poll = commands.add_parser("poll", help="the status poll's switch, or a cycle now")
     poll.add_argument("action", choices=["on", "off", "status", "run"])
     poll.set_defaults(handler=_poll)
+
+    queues = commands.add_parser("queues", help="every pipeline queue: depth, consumers, rates")
+    queues.add_argument("--json", action="store_true", help="stable JSON for scripts")
+    queues.add_argument("--watch", action="store_true", help="refresh in place every 2 s")
+    queues.set_defaults(handler=_queues)
+
+    health = commands.add_parser("health", help="database, broker, Omnitron; exit 1 when down")
+    health.add_argument("--json", action="store_true")
+    health.set_defaults(handler=_health)
+
+    dlq = commands.add_parser("dlq", help="dead letters: keep, list, show, replay")
+    dlq.add_argument("action", choices=["keep", "list", "show", "replay"])
+    dlq.add_argument("queue", nargs="?", help="e.g. oms.ingest")
+    dlq.add_argument("--id", type=int, help="one dead letter (the id oms dlq list shows)")
+    dlq.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
+    dlq.add_argument("--dry-run", action="store_true", help="say what would be replayed")
+    dlq.add_argument("--json", action="store_true", help="list as JSON")
+    dlq.add_argument("--loop", action="store_true", help="keep: keep moving (Procfile)")
+    dlq.set_defaults(handler=_dlq)
 
     outbox = commands.add_parser("outbox", help="the outbox").add_subparsers(
         dest="action", required=True

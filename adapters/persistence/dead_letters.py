@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
 
 
-def record_dead_letter(engine: Engine, message: dict[str, Any], reason: str) -> None:
+def record_dead_letter(
+    engine: Engine, message: dict[str, Any], reason: str, keep_existing_reason: bool = False
+) -> None:
+    """Upsert by message id. The worker middleware records with the real reason; the keeper
+    (which only sees the XQ copy) keeps that reason and does not count a new failure."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
@@ -26,6 +30,9 @@ def record_dead_letter(engine: Engine, message: dict[str, Any], reason: str) -> 
             first_failed_at=now,
             last_failed_at=now,
         )
+        if keep_existing_reason:
+            connection.execute(statement.on_conflict_do_nothing(index_elements=["message_id"]))
+            return
         connection.execute(
             statement.on_conflict_do_update(
                 index_elements=["message_id"],
@@ -46,3 +53,21 @@ def dead_letters(engine: Engine, queue_name: str | None = None) -> list[dict[str
         query = query.where(t.dead_letters.c.queue_name == queue_name)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def dead_letter(engine: Engine, queue_name: str, record_id: int) -> dict[str, Any] | None:
+    query = select(t.dead_letters).where(
+        t.dead_letters.c.queue_name == queue_name, t.dead_letters.c.id == record_id
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else dict(row._mapping)
+
+
+def mark_replayed(engine: Engine, record_id: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(t.dead_letters)
+            .where(t.dead_letters.c.id == record_id)
+            .values(replayed_at=datetime.now(UTC))
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -240,3 +241,35 @@ def test_e_a_400_dead_letters_that_report_and_the_others_go_through(
     assert any("400" in reason for reason in reasons()), reasons()
     assert reports_sent(db, list(doomed)) == 0
     assert_reported_exactly(omnitron, db, good, bodies[1:])
+
+
+def test_a_dead_letter_replayed_after_its_cause_is_fixed_completes_once(
+    pipeline: Pipeline,
+    db: Engine,
+    omnitron: OmnitronSimulator,
+    broker: dramatiq.Broker,
+    tmp_path: Path,
+) -> None:
+    prefix, bodies = marketplace_orders(2)
+    unknown = bodies[0]
+    pipeline.start_workers()
+    omnitron.register(bodies[1])
+    ingest(pipeline, db, omnitron, tmp_path, bodies, prefix, register=False)
+    doomed = package_ids(db, str(unknown["number"]) + "--")
+    pack(broker, doomed)
+
+    def letters() -> list[dict[str, Any]]:
+        return [d for d in dead_letters(db, "oms.report") if d["replayed_at"] is None]
+
+    wait_for(lambda: len(letters()) >= len(doomed), 60, "the report's dead letter")
+    omnitron.register(unknown)  # the cause: Omnitron did not know the order. Fixed.
+    replayed = pipeline.run_oms("dlq", "replay", "oms.report", "--all")
+    assert "replayed to oms.report" in replayed.stdout
+    wait_for(lambda: reports_sent(db, doomed) == len(doomed), 60, "the replayed report")
+    ok = [r for r in omnitron.requests() if r["path"] == BULK and r["status"] == 200]
+    again = [str(d["id"]) for d in dead_letters(db, "oms.report")]
+    for record_id in again:  # replaying twice: the report is already sent, nothing is re-sent
+        pipeline.run_oms("dlq", "replay", "oms.report", "--id", record_id)
+    time.sleep(2)
+    assert [r for r in omnitron.requests() if r["path"] == BULK and r["status"] == 200] == ok
+    assert_reported_exactly(omnitron, db, doomed, [unknown])
