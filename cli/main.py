@@ -160,6 +160,21 @@ def _health(args: argparse.Namespace) -> int:
     return health(as_json=args.json)
 
 
+def _metrics(args: argparse.Namespace) -> int:
+    from cli.metrics import metrics
+
+    return metrics(serve=args.serve)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from cli.worker import run_worker
+
+    threads = args.threads or Settings.from_env().worker_threads
+    return run_worker(
+        args.stage, processes=args.processes, threads=threads, metrics_port=args.metrics_port
+    )
+
+
 def _schemas_export(args: argparse.Namespace) -> int:
     from schemas.export import write_schemas
 
@@ -228,6 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     health = commands.add_parser("health", help="database, broker, Omnitron; exit 1 when down")
     health.add_argument("--json", action="store_true")
     health.set_defaults(handler=_health)
+
+    worker = commands.add_parser("worker", help="run one stage's dramatiq workers")
+    worker.add_argument("stage", choices=["ingest", "split", "packaging", "report", "poll", "all"])
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, help="per process (default OMS_WORKER_THREADS)")
+    worker.add_argument("--metrics-port", type=int, help="Prometheus metrics on 127.0.0.1:PORT")
+    worker.set_defaults(handler=_worker)
+
+    gauges = commands.add_parser("metrics", help="database gauges in Prometheus' text format")
+    gauges.add_argument("--serve", type=int, metavar="PORT", help="serve them on 127.0.0.1:PORT")
+    gauges.set_defaults(handler=_metrics)
 
     dlq = commands.add_parser("dlq", help="dead letters: keep, list, show, replay")
     dlq.add_argument("action", choices=["keep", "list", "show", "replay"])

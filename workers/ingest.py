@@ -7,6 +7,7 @@ from typing import Any
 import dramatiq
 import structlog
 
+from adapters import metrics
 from domain import services
 from domain.errors import InvalidInput
 from schemas.convert import parse_inbound_order
@@ -21,6 +22,11 @@ def ingest_order(*args: Any, **kwargs: Any) -> None:
     body = single_body(args, kwargs)
     if isinstance(body, dict):
         structlog.contextvars.bind_contextvars(order_number=body.get("number"))
-    order = parse_inbound_order(body, bootstrap.settings().main_merchant_reference)
-    result = services.ingest_order(order, bootstrap.unit_of_work())
+    try:
+        order = parse_inbound_order(body, bootstrap.settings().main_merchant_reference)
+        result = services.ingest_order(order, bootstrap.unit_of_work())
+    except InvalidInput:
+        metrics.count("oms_orders_rejected_total")
+        raise
+    metrics.count("oms_orders_ingested_total" if result.created else "oms_orders_duplicate_total")
     log.info("order.ingested" if result.created else "order.duplicate", order_id=result.order_id)

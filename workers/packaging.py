@@ -8,6 +8,7 @@ import dramatiq
 import structlog
 from dramatiq.middleware import CurrentMessage
 
+from adapters import metrics
 from domain.errors import InvalidInput
 from domain.package_commands import run_package_command as run
 from schemas.envelope import single_body
@@ -29,6 +30,8 @@ def run_package_command(*args: Any, **kwargs: Any) -> None:
     for note in result.notes:
         log.info("package.shipment_client_default", note=note)
     record = result.record
+    if not result.repeated:
+        metrics.count("oms_package_commands_total", slug=record.slug, outcome=record.outcome)
     log.info(
         f"package.command_{record.outcome}",
         repeated=result.repeated,

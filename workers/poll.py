@@ -3,11 +3,13 @@ each batch is read from Omnitron once and its packages move forward (spec sectio
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dramatiq
 import structlog
 
+from adapters import metrics
 from domain import poll_service
 from domain.errors import InvalidInput
 from domain.omnitron import OmnitronUnavailable
@@ -31,6 +33,7 @@ def start_poll_cycle(*args: Any, **kwargs: Any) -> None:
 def poll_packages(*args: Any, **kwargs: Any) -> None:
     message = parse_poll_packages(single_body(args, kwargs))
     structlog.contextvars.bind_contextvars(cycle=message.cycle)
+    started = time.monotonic()
     try:
         result = poll_service.poll_packages(
             message.package_ids,
@@ -42,6 +45,11 @@ def poll_packages(*args: Any, **kwargs: Any) -> None:
         if error.retry_after is None:
             raise
         raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error
+    metrics.observe("oms_poll_batch_seconds", time.monotonic() - started)
+    metrics.count("oms_poll_packages_total", len(result.moved), outcome="moved")
+    metrics.count(
+        "oms_poll_packages_total", result.polled - len(result.moved), outcome="polled_unchanged"
+    )
     for number in result.unknown_orders:
         log.warning("poll.order_unknown", order_number=number, note="retried next cycle")
     log.info(

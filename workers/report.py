@@ -7,6 +7,7 @@ from typing import Any
 import dramatiq
 import structlog
 
+from adapters import metrics
 from domain.errors import InvalidInput
 from domain.omnitron import OmnitronUnavailable
 from domain.package_commands import send_status_report as send
@@ -23,9 +24,13 @@ def send_status_report(*args: Any, **kwargs: Any) -> None:
     structlog.contextvars.bind_contextvars(report_id=report_id)
     try:
         sent = send(report_id, bootstrap.unit_of_work(), bootstrap.omnitron())
-    except OmnitronUnavailable as error:
+    except Exception as error:
+        metrics.count("oms_reports_failed_total", error=type(error).__name__)
+        if not isinstance(error, OmnitronUnavailable):
+            raise
         if error.retry_after is None:
             raise
         # Omnitron said when to come back: a delayed retry, still counted against max_retries
         raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error
+    metrics.count("oms_reports_sent_total", int(sent))
     log.info("report.sent" if sent else "report.already_sent")

@@ -7,6 +7,7 @@ from typing import Any
 import dramatiq
 import structlog
 
+from adapters import metrics
 from domain import services
 from domain.errors import InvalidInput
 from schemas.envelope import single_body
@@ -20,6 +21,7 @@ log = structlog.get_logger(__name__)
 def split_order(*args: Any, **kwargs: Any) -> None:
     command = parse_split_order(single_body(args, kwargs))
     result = services.split_order(command.order_id, bootstrap.unit_of_work())
+    metrics.count("oms_merchant_orders_total", len(result.merchant_orders))
     log.info(
         "order.split" if result.created else "order.already_split",
         order_id=command.order_id,
