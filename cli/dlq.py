@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any
 
+import structlog
+
 from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
 from adapters.messaging.dead_letter_keeper import drain
@@ -20,6 +22,8 @@ from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
 from cli.table import format_rows
 
+log = structlog.get_logger(__name__)
+
 
 def keep(*, loop: bool, interval: float = 5.0) -> int:
     """Move everything in the pipeline's .XQ queues into the dead_letters table."""
@@ -31,7 +35,13 @@ def keep(*, loop: bool, interval: float = 5.0) -> int:
         record_dead_letter(engine, message, reason, keep_existing_reason=keep_reason)
 
     while True:
-        moved = drain(settings.broker_url, record)
+        try:
+            moved = drain(settings.broker_url, record)
+        except Exception as error:  # broker or database away: the next round tries again
+            if not loop:
+                raise
+            log.warning("dead_letters.keep_failed", error=repr(error))
+            moved = 0
         if not loop:
             print(f"kept {moved} dead letters")
             return 0

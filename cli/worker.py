@@ -8,13 +8,17 @@ import os
 import sys
 import tempfile
 
-STAGES = {
-    "ingest": "workers.ingest",
-    "split": "workers.split",
-    "packaging": "workers.packaging",
-    "report": "workers.report",
-    "poll": "workers.poll",
-    "all": "workers.actors",
+# stage -> (module, the queues it consumes). The queue list matters: a stage publishes to the
+# next stage's queue, which declares that queue in its broker, and a dramatiq worker consumes
+# every declared queue unless told which — it would take the next stage's messages and
+# dead-letter them for want of their actor.
+STAGES: dict[str, tuple[str, list[str]]] = {
+    "ingest": ("workers.ingest", ["oms.ingest"]),
+    "split": ("workers.split", ["oms.split"]),
+    "packaging": ("workers.packaging", ["oms.packaging"]),
+    "report": ("workers.report", ["oms.report"]),
+    "poll": ("workers.poll", ["oms.poll"]),
+    "all": ("workers.actors", []),
 }
 
 
@@ -26,15 +30,16 @@ def run_worker(stage: str, *, processes: int, threads: int, metrics_port: int | 
         env["dramatiq_prom_db"] = os.path.join(
             tempfile.gettempdir(), f"oms-prometheus-{stage}-{metrics_port}"
         )
+    module, queues = STAGES[stage]
     argv = [
         sys.executable,
         "-m",
         "dramatiq",
-        STAGES[stage],
+        module,
         "--processes",
         str(processes),
         "--threads",
         str(threads),
-    ]
+    ] + (["--queues", *queues] if queues else [])
     os.execve(sys.executable, argv, env)
     return 0  # not reached

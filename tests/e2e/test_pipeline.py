@@ -164,3 +164,17 @@ def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
     pipeline.start_workers()
     wait_for(lambda: split_count(db, prefix) == len(bodies), 180, "all orders after the restart")
     assert_stored_exactly(db, prefix, bodies)
+
+
+def test_stages_in_separate_worker_groups_as_the_procfile_runs_them(
+    pipeline: Pipeline, db: Engine, tmp_path: Path
+) -> None:
+    """Each stage's group consumes only its own queue: the ingest group publishes to oms.split
+    without taking (and dead-lettering) the split requests itself."""
+    prefix, bodies = orders(200, "STAGES")
+    for stage in ("ingest", "split"):
+        pipeline._spawn(stage, [*pipeline.oms, "worker", stage, "--threads", "4"])
+    pipeline.run_oms("publish", "orders", str(write_json_lines(tmp_path / "o.jsonl", bodies)))
+    wait_for(lambda: split_count(db, prefix) == len(bodies), 90, "every order split")
+    assert_stored_exactly(db, prefix, bodies)
+    assert dead_letters(db, "oms.split") == []
