@@ -35,7 +35,10 @@ def unavailable(service: str, error: BaseException) -> None:
 
 def make_database() -> Iterator[str]:
     name = f"oms_test_{uuid.uuid4().hex[:10]}"
-    server = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    # pre-ping: the failure drills restart PostgreSQL under this long-lived admin connection
+    server = create_engine(
+        f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT", pool_pre_ping=True
+    )
     try:
         with server.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')

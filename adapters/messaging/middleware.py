@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +51,9 @@ class DeadLetterRecorder(Middleware):
     """When a message is failed (bad input, retries exhausted, too old) RabbitMQ moves it to the
     queue's .XQ; this records it with its reason in the database first, and logs it."""
 
-    def __init__(self, record: RecordDeadLetter):
+    def __init__(self, record: RecordDeadLetter, attempts: int = 15, pause: float = 1.0):
         self.record = record
+        self.attempts, self.pause = attempts, pause
 
     def after_process_message(
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
@@ -69,9 +71,12 @@ class DeadLetterRecorder(Middleware):
         data["queue_name"] = q_name(data["queue_name"])
         data["options"] = {k: v for k, v in data["options"].items() if k != "traceback"}
         log.error("message.dead_lettered", reason=reason)
-        try:
-            self.record(data, reason)
-        except (
-            Exception
-        ) as error:  # the message still reaches the .XQ; the log line keeps the reason
-            log.critical("dead_letter.record_failed", error=repr(error), reason=reason)
+        for attempt in range(1, self.attempts + 1):  # ride out a database restart
+            try:
+                self.record(data, reason)
+                return
+            except Exception as error:  # the message still reaches the .XQ regardless
+                if attempt == self.attempts:
+                    log.critical("dead_letter.record_failed", error=repr(error), reason=reason)
+                else:
+                    time.sleep(self.pause)
