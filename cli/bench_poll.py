@@ -25,6 +25,7 @@ from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from cli.bench import _wait_for_consumers
+from domain.model import TOTAL_NAMES
 
 CHUNK = 2000
 
@@ -37,18 +38,7 @@ def _seed(engine: Engine, simulator: OmnitronSimulator, count: int) -> None:
             insert(t.channels),
             [{"id": 42, "name": "Trendyol", "channel_type": "trendyol", "created_at": now}],
         )
-    zero = {
-        k: 0
-        for k in (
-            "subtotal",
-            "expense_total",
-            "discount_total",
-            "canceled_total",
-            "refund_total",
-            "tax_total",
-            "grand_total",
-        )
-    }
+    zero = dict.fromkeys(TOTAL_NAMES, 0)
     for start in range(0, count, CHUNK):
         n = range(start, min(count, start + CHUNK))
         numbers = [f"BPOLL-{tag}-{i:07d}" for i in n]

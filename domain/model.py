@@ -91,6 +91,17 @@ class Expense:
         return 1
 
 
+TOTAL_NAMES = (
+    "subtotal",
+    "expense_total",
+    "discount_total",
+    "canceled_total",
+    "refund_total",
+    "tax_total",
+    "grand_total",
+)
+
+
 @dataclass(frozen=True)
 class Totals:
     """The seven totals of spec section 4, in minor units."""
@@ -115,15 +126,7 @@ class Totals:
         )
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "subtotal": self.subtotal,
-            "expense_total": self.expense_total,
-            "discount_total": self.discount_total,
-            "canceled_total": self.canceled_total,
-            "refund_total": self.refund_total,
-            "tax_total": self.tax_total,
-            "grand_total": self.grand_total,
-        }
+        return {name: getattr(self, name) for name in TOTAL_NAMES}
 
 
 @dataclass

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def path_of(loc: Sequence[int | str]) -> str:
@@ -38,3 +41,11 @@ class InvalidMessage(InvalidInput):
                 message = message[len("Value error, ") :]
             problems.append((path, message))
         return cls(problems)
+
+
+def validate(model: type[M], body: Any) -> M:
+    """The body as `model`, or InvalidMessage naming every broken rule."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise InvalidMessage.from_validation_error(error) from None

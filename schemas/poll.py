@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from schemas.errors import InvalidMessage
+from schemas.errors import validate
 
 
 class StartPollCycleMessage(BaseModel):
@@ -21,14 +21,8 @@ class PollPackagesMessage(BaseModel):
 
 
 def parse_start_cycle(body: Any) -> StartPollCycleMessage:
-    try:
-        return StartPollCycleMessage.model_validate(body)
-    except ValidationError as error:
-        raise InvalidMessage.from_validation_error(error) from None
+    return validate(StartPollCycleMessage, body)
 
 
 def parse_poll_packages(body: Any) -> PollPackagesMessage:
-    try:
-        return PollPackagesMessage.model_validate(body)
-    except ValidationError as error:
-        raise InvalidMessage.from_validation_error(error) from None
+    return validate(PollPackagesMessage, body)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from schemas.errors import InvalidMessage
+from schemas.errors import validate
 
 
 class SplitOrderMessage(BaseModel):
@@ -16,7 +16,4 @@ class SplitOrderMessage(BaseModel):
 
 
 def parse_split_order(body: Any) -> SplitOrderMessage:
-    try:
-        return SplitOrderMessage.model_validate(body)
-    except ValidationError as error:
-        raise InvalidMessage.from_validation_error(error) from None
+    return validate(SplitOrderMessage, body)

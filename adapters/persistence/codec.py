@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from domain.model import Totals
+from domain.model import TOTAL_NAMES, Totals
 
-TOTAL_FIELDS = tuple(Totals().as_dict())
+TOTAL_FIELDS = TOTAL_NAMES
 
 
 def rate_text(rate: Fraction) -> str:

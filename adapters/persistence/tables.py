@@ -21,6 +21,8 @@ from sqlalchemy import (
     text,
 )
 
+from domain.model import TOTAL_NAMES
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,16 +38,7 @@ TimeStamp = DateTime(timezone=True)
 
 
 def _totals() -> list[Column[int]]:
-    names = [
-        "subtotal",
-        "expense_total",
-        "discount_total",
-        "canceled_total",
-        "refund_total",
-        "tax_total",
-        "grand_total",
-    ]
-    return [Column(name, BigInteger, nullable=False) for name in names]
+    return [Column(name, BigInteger, nullable=False) for name in TOTAL_NAMES]
 
 
 channels = Table(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from adapters.persistence import tables as t
+from domain.model import TOTAL_NAMES
 from domain.splitting import marketplace_expenses
 from domain.totals import totals_of
 from schemas.convert import parse_inbound_order
@@ -158,15 +159,7 @@ def stored_count(engine: Engine, prefix: str) -> int:
         ).scalar_one()
 
 
-TOTALS = (
-    "subtotal",
-    "expense_total",
-    "discount_total",
-    "canceled_total",
-    "refund_total",
-    "tax_total",
-    "grand_total",
-)
+TOTALS = TOTAL_NAMES
 
 
 def expected_state(bodies: list[dict[str, Any]]) -> dict[str, Any]:
