@@ -182,7 +182,9 @@ def run_demo(generated: int = 20) -> int:
     print("dead letters (never retried):")
     for letter in dead_letters(engine, "oms.ingest"):
         if letter["message_id"] in rejected:
-            print(f"  {letter['message']['args'][0].get('number')}: {letter['reason']}")
+            body = (letter["message"].get("args") or [{}])[0]
+            number = body.get("number") if isinstance(body, dict) else body
+            print(f"  {number}: {letter['reason']}")
     print("\npackaging commands (CHANNEL_BASED_COMPLETE_PACKAGING on every package):")
     print(outcomes_table(engine, commands))
     print("\nreports received by Omnitron:")
