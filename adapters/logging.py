@@ -57,4 +57,5 @@ def configure_logging(level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level_name)
-    logging.getLogger("pika").setLevel(max(logging.WARNING, root.level))
+    # pika warns about every passive declare of a missing queue; its connection losses are errors
+    logging.getLogger("pika").setLevel(max(logging.ERROR, root.level))

@@ -1,21 +1,30 @@
 """`oms omnitron-sim`: a real HTTP server that serves Omnitron's endpoints from memory (spec §6),
-with fault injection (`POST /sim/faults`) and the request log (`GET /sim/requests`)."""
+with fault injection (`POST /sim/faults`) and the request log (`GET /sim/requests`). Stdlib only;
+one lock guards the whole state; quiet (no per-request lines on stderr)."""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from adapters.omnitron.simulator_state import SimulatorError, SimulatorState
+from adapters.omnitron.simulator_state import Fault, SimulatorError, SimulatorState
 
+LOGIN = "/api/v1/auth/login/"
+ORDERS = "/api/v1/orders/"
+BULK = "/api/i1/order_items/bulk_status_update/"
 ITEM = re.compile(r"^/api/v1/order_items/(\d+)/$")
 ORDER = re.compile(r"^/api/v1/orders/([^/]+)/$")
+DEFAULT_LIMIT = 50
+_NOT_JSON = object()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -39,102 +48,140 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            body = raw.decode(errors="replace")
-        state = self.server.state
-        fault = None
-        if not parts.path.startswith("/sim/"):
+        path, query, state = parts.path, parts.query, self.server.state
+        body = self._body()
+        if path.startswith("/sim/"):
             with state.lock:
-                fault = state.next_fault()
+                status, data = self._respond(lambda: _sim(state, method, path, body))
+            self._send(status, data)
+            return
+        logged = None if body is _NOT_JSON else _without_password(path, body)
+        with state.lock:
+            fault = state.next_fault()
+            entry = state.record(method, path, query, logged, None, self.headers.get("X-Request-ID"))
         if fault is not None and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000)
         if fault is not None and fault.drop:
             with state.lock:
-                state.record(method, parts.path, parts.query, body, 0)
-            self.close_connection = True
-            self.connection.close()
+                entry["status"] = 0
+            self._drop()
             return
-        if fault is not None and fault.status:
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-            self._answer(method, parts, body, fault.status, {"detail": "injected"}, headers)
-            return
+        headers: dict[str, str] = {}
+        with state.lock:
+            if fault is not None and fault.status:
+                status, data = fault.status, json.dumps({"detail": "injected fault"}).encode()
+                headers = _retry_after(fault)
+            else:
+                status, data = self._respond(lambda: self._route(method, path, query, body))
+            entry["status"] = status
+        self._send(status, data, headers)
+
+    def _body(self) -> Any:
         try:
-            with state.lock:
-                status, payload = self._route(method, parts.path, parts.query, body)
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        raw = self.rfile.read(length) if length > 0 else b""
+        try:
+            return json.loads(raw) if raw else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _NOT_JSON
+
+    def _respond(self, answer: Any) -> tuple[int, bytes]:
+        """Run one route under the lock; the payload is encoded before the lock is let go."""
+        try:
+            status, payload = answer()
         except SimulatorError as error:
             status, payload = error.status, {"detail": error.detail}
-        self._answer(method, parts, body, status, payload, {})
+        except Exception as error:  # a simulator bug must still answer, not hang the client
+            status, payload = 500, {"detail": f"simulator error: {type(error).__name__}: {error}"}
+        return status, json.dumps(payload).encode()
 
-    def _answer(
-        self, method: str, parts: Any, body: Any, status: int, payload: Any, headers: dict[str, str]
-    ) -> None:
-        if not parts.path.startswith("/sim/"):
-            with self.server.state.lock:
-                self.server.state.record(
-                    method, parts.path, parts.query, body, status, self.headers.get("X-Request-ID")
-                )
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+    def _send(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client gave up (read timeout) and closed the connection
+            self.close_connection = True
+
+    def _drop(self) -> None:
+        """Close the connection without an answer: the client sees a connection error."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _route(self, method: str, path: str, query: str, body: Any) -> tuple[int, Any]:
         state = self.server.state
-        if path.startswith("/sim/"):
-            return _sim(state, method, path, body)
-        if (method, path) == ("POST", "/api/v1/auth/login/"):
+        if body is _NOT_JSON:
+            raise SimulatorError(400, "the body is not valid JSON")
+        if (method, path) == ("POST", LOGIN):
             return 200, state.login(body)
         if not state.authorised(self.headers.get("Authorization")):
             return 401, {"detail": "Invalid token."}
-        if (method, path) == ("POST", "/api/v1/orders/"):
+        if (method, path) == ("POST", ORDERS):
             return state.register(body)
-        if (method, path) == ("GET", "/api/v1/orders/"):
-            return 200, self._page(query)
+        if (method, path) == ("GET", ORDERS):
+            return 200, _page(state, self.server.url, query)
         if method == "GET" and (match := ORDER.match(path)):
-            found = state.find([match.group(1)])
+            found = state.find([unquote(match.group(1))])
             return (200, found[0]) if found else (404, {"detail": "Not found."})
-        if (method, path) == ("PATCH", "/api/i1/order_items/bulk_status_update/"):
+        if (method, path) == ("PATCH", BULK):
             state.bulk_update(body)
             return 200, {"detail": "ok"}
         if method == "PATCH" and (match := ITEM.match(path)):
             return 200, state.set_item(int(match.group(1)), body)
         return 404, {"detail": f"no endpoint {method} {path}"}
 
-    def _page(self, query: str) -> dict[str, Any]:
-        params = {k: v[-1] for k, v in parse_qs(query).items()}
-        numbers = [n for n in params.get("number__in", "").split(",") if n]
-        limit = max(1, int(params.get("limit", 50)))
-        page = max(1, int(params.get("page", 1)))
-        found = (
-            self.server.state.find(numbers) if numbers else list(self.server.state.orders.values())
-        )
-        base = f"{self.server.url}/api/v1/orders/?number__in={','.join(numbers)}&limit={limit}"
-        last = (len(found) + limit - 1) // limit
-        return {
-            "count": len(found),
-            "next": f"{base}&page={page + 1}" if page < last else None,
-            "previous": f"{base}&page={page - 1}" if page > 1 else None,
-            "results": found[(page - 1) * limit : page * limit],
-        }
+
+def _page(state: SimulatorState, url: str, query: str) -> dict[str, Any]:
+    """DRF-style page: {"count","next","previous","results"}; unknown numbers are absent."""
+    params = {key: values[-1] for key, values in parse_qs(query).items()}
+    numbers = [n for n in params.get("number__in", "").split(",") if n]
+    limit, page = _positive(params, "limit", DEFAULT_LIMIT), _positive(params, "page", 1)
+    found = state.find(numbers) if numbers else list(state.orders.values())
+    last = max(1, (len(found) + limit - 1) // limit)
+    if page > last:
+        raise SimulatorError(404, f"Invalid page: {page} (there are {last})")
+    base = {"number__in": ",".join(numbers)} if numbers else {}
+
+    def link(n: int) -> str:
+        return f"{url}{ORDERS}?{urlencode({**base, 'limit': limit, 'page': n}, safe=',')}"
+
+    return {
+        "count": len(found),
+        "next": link(page + 1) if page < last else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": found[(page - 1) * limit : page * limit],
+    }
+
+
+def _positive(params: dict[str, str], name: str, default: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    if not text.isdecimal() or int(text) < 1:
+        raise SimulatorError(400, f"{name}: must be a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _sim(state: SimulatorState, method: str, path: str, body: Any) -> tuple[int, Any]:
+    if body is _NOT_JSON:
+        raise SimulatorError(400, "the body is not valid JSON")
     if (method, path) == ("POST", "/sim/faults"):
-        state.add_fault(body if isinstance(body, dict) else {})
+        state.add_fault(body)
         return 200, {"faults": len(state.faults)}
     if (method, path) == ("DELETE", "/sim/faults"):
         state.faults.clear()
         return 200, {"faults": 0}
     if (method, path) == ("GET", "/sim/requests"):
-        return 200, list(state.log)
+        return 200, state.log
     if (method, path) == ("DELETE", "/sim/requests"):
         state.log.clear()
         return 200, []
@@ -144,10 +191,25 @@ def _sim(state: SimulatorState, method: str, path: str, body: Any) -> tuple[int,
     return 404, {"detail": f"no endpoint {method} {path}"}
 
 
+def _without_password(path: str, body: Any) -> Any:
+    """The request log never keeps the login password."""
+    if path == LOGIN and isinstance(body, dict) and "password" in body:
+        return {**body, "password": "***"}
+    return body
+
+
+def _retry_after(fault: Fault) -> dict[str, str]:
+    return {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: SimulatorState
     url: str
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # a client that went away is no news
+            super().handle_error(request, client_address)
 
 
 class OmnitronSimulator:
@@ -167,12 +229,26 @@ class OmnitronSimulator:
         return self.server.url
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="omnitron-simulator", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
         self.server.server_close()
+
+    def __enter__(self) -> OmnitronSimulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
 
     def register(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:
@@ -180,26 +256,40 @@ class OmnitronSimulator:
 
     def requests(self) -> list[dict[str, Any]]:
         with self.state.lock:
-            return list(self.state.log)
+            return [dict(entry) for entry in self.state.log]
 
 
-def _bodies(path: str) -> list[Any]:
-    text = Path(path).read_text(encoding="utf-8").strip()
-    if not text:
+def read_orders(path: str) -> list[Any]:
+    """Order bodies from a file: one JSON object, a JSON array, or JSON lines."""
+    text = Path(path).read_text(encoding="utf-8")
+    if not text.strip():
         return []
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    return document if isinstance(document, list) else [document]
+        pass
+    else:
+        return document if isinstance(document, list) else [document]
+    bodies = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                bodies.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: line {number} is not JSON: {error.msg}") from None
+    return bodies
 
 
 def run_simulator(port: int, username: str, password: str, orders_file: str | None) -> None:
+    """Preload the orders, print where it listens, serve on loopback until interrupted."""
     simulator = OmnitronSimulator(port=port, username=username, password=password)
-    for body in _bodies(orders_file) if orders_file else []:
-        simulator.register(body)
-    print(f"omnitron simulator listening on {simulator.url}", flush=True)
     try:
+        for index, body in enumerate(read_orders(orders_file) if orders_file else []):
+            try:
+                simulator.register(body)
+            except SimulatorError as error:
+                raise ValueError(f"{orders_file}: order {index + 1}: {error.detail}") from None
+        print(f"omnitron simulator listening on {simulator.url}", flush=True)
         simulator.server.serve_forever()
     except KeyboardInterrupt:
         pass
