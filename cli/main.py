@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -312,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from adapters.logging import configure_logging
+
+    # logs are JSON on stderr, never on stdout (which --json output and pipes read);
+    # long-running commands (scheduler, sweeper, keeper) raise the level to INFO themselves
+    configure_logging(os.environ.get("OMS_LOG_LEVEL", "WARNING"))
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

@@ -1,15 +1,17 @@
 """The Omnitron HTTP client (spec section 6) on a requests Session: token login, one re-login on
 401, connect/read timeouts, retries of connection errors, timeouts, 5xx and 429 with exponential
 backoff that honours Retry-After, and no retry of other 4xx. Credentials and tokens are never
-logged."""
+logged: a log line carries the method, the path (no query), the status, the attempt and the time
+taken."""
 
 from __future__ import annotations
 
 import random
 import time
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 import structlog
@@ -27,9 +29,13 @@ BULK_STATUS = "/api/i1/order_items/bulk_status_update/"
 ORDERS = "/api/v1/orders/"
 LOGIN = "/api/v1/auth/login/"
 PAGE_LIMIT = 100
+BODY_SHOWN = 500
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class OmnitronClient(OmnitronGateway):
+    """One client per thread (it keeps one Session and one token)."""
+
     def __init__(
         self,
         base_url: str,
@@ -47,40 +53,57 @@ class OmnitronClient(OmnitronGateway):
         self.base_url = base_url.rstrip("/")
         self._credentials = {"username": username, "password": password}
         self.timeout = (connect_timeout, read_timeout)
-        self.attempts = attempts
+        self.attempts = max(1, attempts)
         self.backoff, self.max_backoff, self.max_retry_after = backoff, max_backoff, max_retry_after
         self.sleep = sleep
         self.session = requests.Session()
         self._token: str | None = None
 
+    def __repr__(self) -> str:  # never show the credentials or the token
+        return f"OmnitronClient({self.base_url!r})"
+
     # -- the port ------------------------------------------------------------------------
     def update_item_statuses(self, statuses: dict[int, str]) -> None:
+        if not statuses:
+            return  # nothing to report; Omnitron refuses an empty orderitem_set
         items = [{"id": item_id, "status": statuses[item_id]} for item_id in sorted(statuses)]
         self._call("PATCH", BULK_STATUS, json={"orderitem_set": items})
 
     def orders(self, numbers: list[str], request_id: str | None = None) -> list[OmnitronOrder]:
         extra = {"X-Request-ID": request_id} if request_id else {}
-        found: list[OmnitronOrder] = []
-        for start in range(0, len(numbers), PAGE_LIMIT):
-            chunk = numbers[start : start + PAGE_LIMIT]
+        wanted = list(dict.fromkeys(numbers))
+        found: dict[str, OmnitronOrder] = {}
+        for start in range(0, len(wanted), PAGE_LIMIT):
+            chunk = wanted[start : start + PAGE_LIMIT]
             params: dict[str, Any] | None = {"number__in": ",".join(chunk), "limit": len(chunk)}
             url: str | None = ORDERS
+            seen: set[str] = set()
             while url is not None:
-                page = self._call("GET", url, params=params, headers=extra).json()
-                found += [_order(result) for result in page.get("results", [])]
-                url, params = page.get("next"), None  # "next" carries its own query
-        return found
+                if url in seen:
+                    raise OmnitronUnavailable(f"GET {ORDERS}: the page links back to {url}")
+                seen.add(url)
+                page = _json(self._call("GET", url, params=params, headers=extra))
+                for result in page.get("results") or []:
+                    order = _order(result)
+                    if order.number in chunk:  # only what was asked, even if a filter is ignored
+                        found[order.number] = order
+                url, params = self._rebase(page.get("next")), None  # "next" has its own query
+        return list(found.values())
 
     def get_order(self, number: str) -> OmnitronOrder | None:
-        response = self._call("GET", f"{ORDERS}{number}/", allow_404=True)
-        return None if response.status_code == 404 else _order(response.json())
+        response = self._call("GET", f"{ORDERS}{quote(number, safe='')}/", allow_404=True)
+        return None if response.status_code == 404 else _order(_json(response))
 
     # -- transport -----------------------------------------------------------------------
     def _login(self) -> None:
         response = self._send("POST", LOGIN, json=self._credentials, authenticated=False)
-        if response.status_code != 200:
-            raise OmnitronRejected(f"Omnitron login refused: HTTP {response.status_code}")
-        self._token = str(response.json()["key"])
+        key = _json(response).get("key") if response.status_code == 200 else None
+        if not key:
+            raise OmnitronRejected(
+                f"Omnitron login refused: POST {LOGIN}: HTTP {response.status_code}: "
+                f"{response.text[:BODY_SHOWN]}"
+            )
+        self._token = str(key)
 
     def _call(
         self, method: str, path: str, *, allow_404: bool = False, **kwargs: Any
@@ -89,21 +112,26 @@ class OmnitronClient(OmnitronGateway):
             self._login()
         response = self._send(method, path, **kwargs)
         if response.status_code == 401:  # the token expired: log in again, once
+            self._token = None
             self._login()
             response = self._send(method, path, **kwargs)
             if response.status_code == 401:
-                raise OmnitronRejected(f"{method} {_path(path)}: 401 even after a fresh login")
+                self._token = None
+                raise OmnitronRejected(
+                    f"{method} {_path(path)}: HTTP 401 even after a fresh login "
+                    f"(the account may lack permission): {response.text[:BODY_SHOWN]}"
+                )
         if response.status_code < 400 or (allow_404 and response.status_code == 404):
             return response
         raise OmnitronRejected(
-            f"{method} {_path(path)}: HTTP {response.status_code}: {response.text[:500]}"
+            f"{method} {_path(path)}: HTTP {response.status_code}: {response.text[:BODY_SHOWN]}"
         )
 
     def _send(
         self, method: str, path: str, *, authenticated: bool = True, **kwargs: Any
     ) -> requests.Response:
         """One request with in-call retries of transient failures."""
-        url = urljoin(self.base_url + "/", path.lstrip("/")) if path.startswith("/") else path
+        url = self.base_url + path if path.startswith("/") else path
         headers = dict(kwargs.pop("headers", None) or {})
         if authenticated:
             headers["Authorization"] = f"Token {self._token}"
@@ -114,59 +142,89 @@ class OmnitronClient(OmnitronGateway):
                 response = self.session.request(
                     method, url, headers=headers, timeout=self.timeout, **kwargs
                 )
-            except (requests.ConnectionError, requests.Timeout) as error:
-                last, retry_after = type(error).__name__, None
+            except TRANSIENT as error:
+                status, last, retry_after = None, type(error).__name__, None
             else:
-                elapsed = round((time.monotonic() - started) * 1000)
-                log.debug(
-                    "omnitron.call",
-                    method=method,
-                    path=_path(url),
-                    status=response.status_code,
-                    attempt=attempt,
-                    elapsed_ms=elapsed,
-                )
-                if response.status_code != 429 and response.status_code < 500:
+                status = response.status_code
+                if status != 429 and status < 500:
+                    _log_call(method, url, status, attempt, started)
                     return response
-                last, retry_after = f"HTTP {response.status_code}", _retry_after(response)
+                last, retry_after = f"HTTP {status}", _retry_after(response)
+            _log_call(method, url, status, attempt, started, error=last)
             if attempt < self.attempts:
-                delay = self._delay(attempt, retry_after)
-                log.info(
-                    "omnitron.retry",
-                    method=method,
-                    path=_path(url),
-                    error=last,
-                    attempt=attempt,
-                    delay_s=round(delay, 2),
-                )
-                self.sleep(delay)
+                self.sleep(self._delay(attempt, retry_after))
         raise OmnitronUnavailable(
             f"{method} {_path(url)}: {last} after {self.attempts} attempts",
             retry_after=None if retry_after is None else min(retry_after, self.max_retry_after),
         )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Retry-After when the server gave one, else backoff * 2**(attempt-1), with up to 10 %
+        jitter, never above max_backoff."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        exponential = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-        return exponential * random.uniform(0.8, 1.2)
+        exponential = self.backoff * 2.0 ** (attempt - 1) * random.uniform(0.9, 1.1)
+        return min(exponential, self.max_backoff)
+
+    def _rebase(self, link: Any) -> str | None:
+        """A "next" link, on our own scheme and host: the token goes nowhere else."""
+        if not link:
+            return None
+        parts, base = urlsplit(str(link)), urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+def _log_call(
+    method: str, url: str, status: int | None, attempt: int, started: float, **extra: str
+) -> None:
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    level = log.debug if not extra else log.info
+    level(
+        "omnitron.call",
+        method=method,
+        path=_path(url),
+        status=status,
+        attempt=attempt,
+        elapsed_ms=elapsed_ms,
+        **extra,
+    )
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """Retry-After in seconds, or as an HTTP date; None when absent or unreadable."""
     value = response.headers.get("Retry-After")
+    if value is None:
+        return None
     try:
-        return max(0.0, float(value)) if value is not None else None
+        return max(0.0, float(value))
     except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _path(url: str) -> str:
-    return "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0] if "://" in url else url
+    return urlsplit(url).path or "/"
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise OmnitronUnavailable(
+            f"{response.request.method} {_path(response.url)}: HTTP {response.status_code} "
+            f"with a body that is not a JSON object: {response.text[:BODY_SHOWN]}"
+        )
+    return data
 
 
 def _order(data: dict[str, Any]) -> OmnitronOrder:
     items = [
         OmnitronItem(int(i["id"]), None if i.get("status") is None else str(i["status"]))
-        for i in data.get("items", [])
+        for i in data.get("items") or []
     ]
     return OmnitronOrder(str(data["number"]), str(data.get("status", "")), items)

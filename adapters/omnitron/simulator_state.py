@@ -8,12 +8,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from domain.statuses import OrderStatus
 from schemas.convert import parse_inbound_order
 from schemas.errors import InvalidMessage
 
 CODES = {str(status.value) for status in OrderStatus}
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
 FAULT_KEYS = {"status", "retry_after", "delay_ms", "drop", "count", "expire_tokens"}
 
 
@@ -44,6 +47,7 @@ class SimulatorState:
     faults: list[Fault] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    max_limit: int = MAX_LIMIT  # the largest page a client gets, whatever limit it asks for
 
     # -- authentication ------------------------------------------------------------------
     def login(self, body: Any) -> dict[str, str]:
@@ -86,6 +90,31 @@ class SimulatorState:
         """The known orders among these numbers, in the order asked, each once."""
         return [self.orders[n] for n in dict.fromkeys(numbers) if n in self.orders]
 
+    def page(self, url: str, query: str) -> dict[str, Any]:
+        """GET /api/v1/orders/ at `url`: a DRF-style page {"count","next","previous","results"}
+        of the orders named in number__in (all orders without it); unknown numbers are absent."""
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        limit = min(_positive(params, "limit", DEFAULT_LIMIT), self.max_limit)
+        page = _positive(params, "page", 1)
+        base: dict[str, str] = {}
+        found = list(self.orders.values())
+        if "number__in" in params:  # present but empty: no order matches
+            numbers = [n for n in params["number__in"].split(",") if n]
+            base, found = {"number__in": ",".join(numbers)}, self.find(numbers)
+        last = max(1, (len(found) + limit - 1) // limit)
+        if page > last:
+            raise SimulatorError(404, f"Invalid page: {page} (there are {last})")
+
+        def link(n: int) -> str:
+            return f"{url}?{urlencode({**base, 'limit': limit, 'page': n}, safe=',')}"
+
+        return {
+            "count": len(found),
+            "next": link(page + 1) if page < last else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": found[(page - 1) * limit : page * limit],
+        }
+
     def item(self, item_id: int) -> dict[str, Any]:
         number = self.item_order.get(item_id)
         if number is None:
@@ -120,7 +149,9 @@ class SimulatorState:
             raise SimulatorError(400, "a fault is a JSON object")
         unknown = sorted(set(body) - FAULT_KEYS)
         if unknown:
-            raise SimulatorError(400, f"unknown fault fields {unknown} (known: {sorted(FAULT_KEYS)})")
+            raise SimulatorError(
+                400, f"unknown fault fields {unknown} (known: {sorted(FAULT_KEYS)})"
+            )
         if body.get("expire_tokens"):
             self.tokens.clear()
             return
@@ -205,3 +236,12 @@ def _whole(body: dict[str, Any], key: str, low: int, high: int) -> int | None:
     if value is not None and not value.is_integer():
         raise SimulatorError(400, f"{key}: must be a whole number, got {body[key]!r}")
     return None if value is None else int(value)
+
+
+def _positive(params: dict[str, str], name: str, default: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    if not text.isdecimal() or int(text) < 1:
+        raise SimulatorError(400, f"{name}: must be a whole number >= 1, got {text!r}")
+    return int(text)
