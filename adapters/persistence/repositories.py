@@ -14,29 +14,19 @@ from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text, totals_from
 from domain import ports
 from domain.errors import ConflictingOrderItems
-from domain.messages import OutboxMessage
 from domain.model import (
     CargoCompany,
     Channel,
     Expense,
-    MerchantOrder,
     Order,
     OrderItem,
-    Package,
-    PackageItem,
     Product,
 )
-from domain.statuses import OrderStatus, PackageStatus
+from domain.statuses import OrderStatus
 
 # Statements built once: SQLAlchemy memoises their cache keys, which matters on the hot path.
 INSERT_ITEMS = insert(t.order_items).returning(t.order_items.c.id, sort_by_parameter_order=True)
 INSERT_EXPENSES = insert(t.expenses)
-INSERT_OUTBOX = insert(t.outbox)
-INSERT_MERCHANT_ORDERS = insert(t.merchant_orders).returning(
-    t.merchant_orders.c.id, sort_by_parameter_order=True
-)
-INSERT_PACKAGES = insert(t.packages).returning(t.packages.c.id, sort_by_parameter_order=True)
-INSERT_PACKAGE_ITEMS = insert(t.package_items)
 _ORDER_WITH_CHANNEL = select(
     t.orders, t.channels.c.name.label("channel_name"), t.channels.c.channel_type
 ).join(t.channels)
@@ -263,139 +253,3 @@ class SqlOrderRepository(ports.OrderRepository):
             )
             for r in rows
         ]
-
-
-class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
-    def __init__(self, connection: Connection):
-        self.connection = connection
-
-    def add(self, merchant_order: MerchantOrder) -> None:
-        self.add_all([merchant_order])
-
-    def add_all(self, merchant_orders: list[MerchantOrder]) -> None:
-        """Three statements however many merchants: merchant orders, packages, package items."""
-        if not merchant_orders:
-            return
-        created = [mo.package.created_at or now() for mo in merchant_orders]
-        ids = (
-            self.connection.execute(
-                INSERT_MERCHANT_ORDERS,
-                [
-                    {
-                        "order_id": mo.order_id,
-                        "channel_id": mo.channel_id,
-                        "reference": mo.reference,
-                        "merchant_reference": mo.merchant_reference,
-                        **mo.totals.as_dict(),
-                        "created_at": when,
-                    }
-                    for mo, when in zip(merchant_orders, created, strict=True)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        for mo, mo_id in zip(merchant_orders, ids, strict=True):
-            mo.id = mo_id
-        package_ids = (
-            self.connection.execute(
-                INSERT_PACKAGES,
-                [
-                    {
-                        "merchant_order_id": mo.id,
-                        "order_id": mo.order_id,
-                        "channel_id": mo.channel_id,
-                        "number": mo.package.number,
-                        "status": int(mo.package.status),
-                        "created_at": when,
-                        "updated_at": when,
-                    }
-                    for mo, when in zip(merchant_orders, created, strict=True)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        for mo, package_id in zip(merchant_orders, package_ids, strict=True):
-            mo.package.id = package_id
-        self.connection.execute(
-            INSERT_PACKAGE_ITEMS,
-            [
-                {
-                    "package_id": mo.package.id,
-                    "order_item_id": item.order_item_id,
-                    "quantity": item.quantity,
-                    "status": int(item.status),
-                }
-                for mo in merchant_orders
-                for item in mo.package.items
-            ],
-        )
-
-    def for_order(self, order_id: int) -> list[MerchantOrder]:
-        rows = self.connection.execute(
-            select(
-                t.merchant_orders,
-                t.packages.c.id.label("package_id"),
-                t.packages.c.number.label("package_number"),
-                t.packages.c.status.label("package_status"),
-                t.packages.c.created_at.label("package_created_at"),
-            )
-            .join(t.packages, t.packages.c.merchant_order_id == t.merchant_orders.c.id)
-            .where(t.merchant_orders.c.order_id == order_id)
-            .order_by(t.merchant_orders.c.id)
-        ).all()
-        items: dict[int, list[PackageItem]] = {}
-        item_rows = self.connection.execute(
-            select(t.package_items, t.order_items.c.omnitron_id)
-            .join(t.order_items, t.order_items.c.id == t.package_items.c.order_item_id)
-            .where(t.package_items.c.package_id.in_([r.package_id for r in rows]))
-            .order_by(t.package_items.c.id)
-        )
-        for r in item_rows:
-            items.setdefault(r.package_id, []).append(
-                PackageItem(
-                    id=r.id,
-                    order_item_id=r.order_item_id,
-                    omnitron_item_id=r.omnitron_id,
-                    quantity=r.quantity,
-                    status=PackageStatus(r.status),
-                )
-            )
-        return [
-            MerchantOrder(
-                id=r.id,
-                reference=r.reference,
-                merchant_reference=r.merchant_reference,
-                channel_id=r.channel_id,
-                order_id=r.order_id,
-                totals=totals_from(r),
-                package=Package(
-                    id=r.package_id,
-                    number=r.package_number,
-                    channel_id=r.channel_id,
-                    status=PackageStatus(r.package_status),
-                    created_at=r.package_created_at,
-                    items=items.get(r.package_id, []),
-                ),
-            )
-            for r in rows
-        ]
-
-
-class SqlOutbox(ports.Outbox):
-    def __init__(self, connection: Connection):
-        self.connection = connection
-        self.added: list[OutboxMessage] = []
-
-    def add(self, message: OutboxMessage) -> None:
-        self.connection.execute(
-            INSERT_OUTBOX,
-            {
-                "message_id": message.message_id,
-                "command": message.command.name,
-                "payload": message.command.payload(),
-                "created_at": now(),
-            },
-        )
-        self.added.append(message)

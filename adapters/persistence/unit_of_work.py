@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
+from adapters.persistence.merchant_orders import SqlMerchantOrderRepository, SqlOutbox
 from adapters.persistence.packaging_repositories import (
     SqlCargoConditionRepository,
     SqlPackageRepository,
@@ -17,12 +18,7 @@ from adapters.persistence.packaging_repositories import (
     SqlTransitionRepository,
 )
 from adapters.persistence.poll_repository import SqlPollRepository, SqlRuntimeFlags
-from adapters.persistence.repositories import (
-    SqlChannelRepository,
-    SqlMerchantOrderRepository,
-    SqlOrderRepository,
-    SqlOutbox,
-)
+from adapters.persistence.repositories import SqlChannelRepository, SqlOrderRepository
 from domain.messages import OutboxMessage
 from domain.ports import UnitOfWork
 
