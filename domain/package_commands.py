@@ -20,7 +20,7 @@ from domain.packaging import (
 from domain.ports import UnitOfWork
 from domain.services import Clock, utc_now
 from domain.shipping import CargoConditions, ShipmentClient, choose_client
-from domain.statuses import OrderStatus
+from domain.statuses import OrderStatus, PackageStatus
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,9 @@ def _resolve(command: PackageCommand, uow: UnitOfWork) -> tuple[Package, Order]:
     package = None if package_id is None else uow.packages.get(package_id, lock=True)
     if package is None:
         raise _Rejected(f"package {command.package_ref} does not exist")
-    order = uow.orders.get(package.order_id or 0)
+    # the order row is locked too: two packages of one order are packed one after the other,
+    # each reading the other's committed item statuses
+    order = uow.orders.get(package.order_id or 0, lock=True)
     if order is None:
         raise _Rejected(f"package {package.number} has no order", package)
     return package, order
@@ -128,7 +130,7 @@ def _complete_packaging(
         Shipment(package.id, client.tracking_number(order, items), cargo, client.klass, now)
     )
     uow.packages.save_status(package)
-    uow.orders.save_statuses(order)
+    uow.orders.save_statuses(order, items)
     report = StatusReport(package.id, OrderStatus.preparing, [i.omnitron_id for i in items], now)
     uow.reports.add(report)
     assert report.id is not None
@@ -148,6 +150,14 @@ def send_status_report(
     if report is None:
         raise InvalidInput(f"status report {report_id} does not exist")
     if report.sent_at is not None:
+        return False
+    with uow:
+        package = uow.packages.get(report.package_id)
+    if package is None or package.status != PackageStatus.packed:
+        # the poll has moved it on (shipped, delivered): a late 450 would move Omnitron back
+        with uow:
+            uow.reports.mark_sent(report_id, clock())
+            uow.commit()
         return False
     omnitron.update_item_statuses(report.statuses())
     with uow:

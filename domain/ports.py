@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 
 from domain.messages import OutboxMessage
-from domain.model import Channel, MerchantOrder, Order, Package
+from domain.model import Channel, MerchantOrder, Order, OrderItem, Package
 from domain.packaging import Shipment, StatusReport, Transition, TransitionRecord
 from domain.polling import PolledPackage, Resolution
 from domain.shipping import CargoConditions
@@ -38,8 +38,9 @@ class OrderRepository(abc.ABC):
     def mark_split(self, order_id: int) -> None: ...
 
     @abc.abstractmethod
-    def save_statuses(self, order: Order) -> None:
-        """Write the order's status and its items' statuses."""
+    def save_statuses(self, order: Order, items: list[OrderItem]) -> None:
+        """Write the order's status and these items' statuses (only these: others may be
+        changing under another package's command or the poll)."""
 
 
 class MerchantOrderRepository(abc.ABC):

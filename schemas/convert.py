@@ -3,6 +3,7 @@ the currency and the computed totals. Every problem is reported as 'path: rule'.
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +25,8 @@ def parse_inbound_order(body: Any, main_merchant: str) -> Order:
     """Validate one inbound order body; raise InvalidMessage naming every broken rule."""
     if not isinstance(body, dict):
         raise InvalidMessage([("body", f"must be a JSON object, got {type(body).__name__}")])
+    if "\\u0000" in json.dumps(body):  # a NUL character, as JSON escapes it
+        raise InvalidMessage([("body", "contains a NUL character, which no text column stores")])
     try:
         model = InboundOrder.model_validate(body)
     except ValidationError as error:

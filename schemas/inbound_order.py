@@ -84,6 +84,23 @@ Currency = Annotated[
     ),
 ]
 Text = Annotated[str, StringConstraints(min_length=1)]
+# Limits are the stored columns' sizes: a value that does not fit is bad input, not a retry.
+BigInt = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _text(limit: int, required: bool = True) -> Any:
+    return Annotated[str, StringConstraints(min_length=1 if required else 0, max_length=limit)]
+
+
+def _reference(value: Any) -> Any:
+    if isinstance(value, str) and "--" in value:
+        raise ValueError("must not contain '--' (it separates order number and merchant)")
+    return value
+
+
+Reference = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), BeforeValidator(_reference)
+]
 
 __all__ = ["MoneyError"]
 
@@ -93,9 +110,9 @@ class Closed(BaseModel):
 
 
 class ChannelIn(Closed):
-    id: StrictInt
-    name: Text
-    channel_type: Text
+    id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+    name: _text(255)  # type: ignore[valid-type]
+    channel_type: _text(64)  # type: ignore[valid-type]
 
 
 class CargoCompanyIn(Closed):
@@ -105,32 +122,34 @@ class CargoCompanyIn(Closed):
 
 
 class ProductIn(Closed):
-    sku: Text
-    name: str
-    barcode: str | None = None
+    sku: _text(255)  # type: ignore[valid-type]
+    name: _text(512, required=False)  # type: ignore[valid-type]
+    barcode: _text(128, required=False) | None = None  # type: ignore[valid-type]
 
 
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
-    id: StrictInt = Field(description="Omnitron order item id, unique across the order")
+    id: StrictInt = Field(
+        description="Omnitron order item id, unique across the order", ge=1, le=2**63 - 1
+    )
     product: ProductIn
-    merchant_reference: Text | None = None
-    product_offer_reference: str | None = None
-    quantity: StrictInt = Field(default=1, ge=1)
+    merchant_reference: Reference | None = None
+    product_offer_reference: _text(255, required=False) | None = None  # type: ignore[valid-type]
+    quantity: StrictInt = Field(default=1, ge=1, le=1_000_000)
     price: Decimal
     tax_rate: Rate
     discount_amount: Decimal = "0"
-    tracking_number: str | None = None
+    tracking_number: _text(128, required=False) | None = None  # type: ignore[valid-type]
     status: StatusCode = "400"
 
 
 class ExpenseIn(Closed):
-    type: Text
-    name: str
+    type: _text(64)  # type: ignore[valid-type]
+    name: _text(255, required=False)  # type: ignore[valid-type]
     amount: Decimal
     tax_rate: Rate
-    merchant_reference: Text | None = None
+    merchant_reference: Reference | None = None
 
 
 class InboundOrder(BaseModel):
@@ -138,7 +157,9 @@ class InboundOrder(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True, title="InboundOrder")
 
-    number: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    number: Annotated[
+        str, StringConstraints(min_length=1, max_length=128), BeforeValidator(_reference)
+    ]
     channel: ChannelIn
     status: StatusCode
     date_placed: Annotated[AwareDatetime, Field(strict=False)]
@@ -146,7 +167,7 @@ class InboundOrder(BaseModel):
     amount: Decimal | None = None
     shipping_amount: Decimal = "0"
     shipping_tax_rate: Rate = "0"
-    tracking_number: str | None = None
+    tracking_number: _text(128, required=False) | None = None  # type: ignore[valid-type]
     cargo_company: CargoCompanyIn | None = None
     customer: dict[str, Any] | None = None
     shipping_address: dict[str, Any] | None = None

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text, totals_from
 from domain import ports
-from domain.errors import ConflictingOrderItems
+from domain.errors import ConflictingOrderItems, InvalidInput
 from domain.model import (
     CargoCompany,
     Channel,
@@ -95,6 +95,12 @@ class SqlOrderRepository(ports.OrderRepository):
         self.connection = connection
 
     def add(self, order: Order) -> bool:
+        try:
+            return self._add(order)
+        except DataError as error:  # a value the schema let through does not fit its column
+            raise InvalidInput(f"a value does not fit its column: {error.orig}") from None
+
+    def _add(self, order: Order) -> bool:
         cargo = order.cargo_company
         row = self.connection.execute(
             INSERT_ORDER[self.connection.dialect.name],
@@ -187,13 +193,13 @@ class SqlOrderRepository(ports.OrderRepository):
     def mark_split(self, order_id: int) -> None:
         self.connection.execute(MARK_SPLIT, {"order_id": order_id})
 
-    def save_statuses(self, order: Order) -> None:
+    def save_statuses(self, order: Order, items: list[OrderItem]) -> None:
         self.connection.execute(
             update(t.orders).where(t.orders.c.id == order.id).values(status=int(order.status))
         )
         self.connection.execute(
             UPDATE_ITEM_STATUS,
-            [{"item_id": item.id, "new_status": int(item.status)} for item in order.items],
+            [{"item_id": item.id, "new_status": int(item.status)} for item in items],
         )
 
     def _order(self, row: Any) -> Order:

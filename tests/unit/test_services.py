@@ -65,7 +65,7 @@ class FakeOrders(OrderRepository):
     def mark_split(self, order_id: int) -> None:
         self.orders[order_id].split = True
 
-    def save_statuses(self, order: Order) -> None:
+    def save_statuses(self, order: Order, items: list[OrderItem]) -> None:
         assert order.id is not None
         self.orders[order.id] = order
 
