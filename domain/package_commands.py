@@ -147,12 +147,11 @@ def send_status_report(
     transaction is held during the HTTP call. Returns False when it was sent before."""
     with uow:
         report = uow.reports.get(report_id)
+        package = uow.packages.get(report.package_id) if report is not None else None
     if report is None:
         raise InvalidInput(f"status report {report_id} does not exist")
     if report.sent_at is not None:
         return False
-    with uow:
-        package = uow.packages.get(report.package_id)
     if package is None or package.status != PackageStatus.packed:
         # the poll has moved it on (shipped, delivered): a late 450 would move Omnitron back
         with uow:

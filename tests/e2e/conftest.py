@@ -3,9 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import dramatiq
 import pytest
 from sqlalchemy import Engine
 
+from adapters.messaging.broker import build_broker
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.engine import make_engine
 from tests import services
@@ -35,3 +37,11 @@ def db(postgres_url: str) -> Iterator[Engine]:
     engine = make_engine(postgres_url, pool_size=2)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def broker(pipeline: Pipeline) -> Iterator[dramatiq.Broker]:
+    """A publishing broker on the pipeline's vhost, for commands the tests send."""
+    broker = build_broker(pipeline.env["OMS_BROKER_URL"], [])
+    yield broker
+    broker.close()

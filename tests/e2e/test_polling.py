@@ -7,7 +7,6 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -17,7 +16,6 @@ import pika
 import pytest
 from sqlalchemy import Engine, func, select
 
-from adapters.messaging.broker import build_broker
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
 from cli.generate import generate_orders
@@ -25,13 +23,6 @@ from tests.e2e.pipeline import Pipeline, wait_for
 from tests.e2e.test_reports import ingest, pack, package_ids, reports_sent
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
-
-
-@pytest.fixture
-def broker(pipeline: Pipeline) -> Iterator[dramatiq.Broker]:
-    broker = build_broker(pipeline.env["OMS_BROKER_URL"], [])
-    yield broker
-    broker.close()
 
 
 def consumers(pipeline: Pipeline, queue: str) -> int:

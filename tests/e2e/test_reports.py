@@ -8,7 +8,6 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 import requests
 from sqlalchemy import Engine, func, select
 
-from adapters.messaging.broker import build_broker
 from adapters.messaging.publisher import PACKAGING, publish
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
@@ -28,13 +26,6 @@ from tests.e2e.pipeline import Pipeline, split_count, wait_for, write_json_lines
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 BULK = "/api/i1/order_items/bulk_status_update/"
-
-
-@pytest.fixture
-def broker(pipeline: Pipeline) -> Iterator[dramatiq.Broker]:
-    broker = build_broker(pipeline.env["OMS_BROKER_URL"], [])
-    yield broker
-    broker.close()
 
 
 def marketplace_orders(count: int) -> tuple[str, list[dict[str, Any]]]:
