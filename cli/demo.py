@@ -130,10 +130,10 @@ def run_demo(generated: int = 20) -> int:
 
     from adapters.persistence.dead_letters import dead_letters
     from adapters.persistence.unit_of_work import SqlUnitOfWork
+    from adapters.queries.orders import find_orders, identity_holds
     from cli.demo_packing import outcomes_table, pack_all, reports_table, wait_for_reports
     from cli.publish import publish_orders
     from cli.table import format_rows, order_table
-    from cli.views import find_orders, identity_holds
     from workers import actors as _actors  # noqa: F401  (declares the stage actors)
     from workers import bootstrap, broker
 

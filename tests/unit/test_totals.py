@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli.views import identity_holds
+from adapters.queries.orders import identity_holds
 from domain.errors import InvalidInput
 from domain.model import Channel, Expense, MerchantOrder, Order, OrderItem, Product, Totals
 from domain.splitting import marketplace_expenses, split

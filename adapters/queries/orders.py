@@ -1,4 +1,5 @@
-"""`oms show order --json`: the order as an operator reads it (spec section 8)."""
+"""The order document: `oms show order --json` and `GET /api/v1/orders/{number}/` read it
+(spec sections 8 and 11)."""
 
 from __future__ import annotations
 
