@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -33,6 +35,26 @@ def ensure_database(url: str) -> None:
         server.dispose()
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None before the first migration."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def pending_revisions(url: str, revision: str = "head") -> list[Script]:
+    """The migrations `upgrade` would apply, oldest first."""
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    current = current_revision(url)
+    return list(reversed(list(scripts.iterate_revisions(revision, current))))
+
+
+def upgrade(url: str, revision: str = "head") -> list[str]:
+    """Apply the migrations that are due; returns them as `0004 (merchants)` lines."""
     ensure_database(url)
+    due = [f"{s.revision} ({s.doc})" for s in pending_revisions(url, revision)]
     command.upgrade(alembic_config(url), revision)
+    return due
