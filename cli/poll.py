@@ -20,7 +20,7 @@ def scheduler(*, once: bool) -> int:
     from workers import bootstrap
 
     settings = bootstrap.settings()
-    interval = max(1, settings.poll_interval_seconds)
+    interval = settings.poll_interval_seconds  # >= 1: Settings checked it
     log.info("scheduler.started", interval_s=interval)
     was_on: bool | None = None
     while True:

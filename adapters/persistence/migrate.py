@@ -9,9 +9,12 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from adapters.settings import database_url_with_driver
+
 
 def alembic_config(url: str) -> Config:
     config = Config()
+    url = database_url_with_driver(url)
     config.set_main_option("script_location", "adapters.persistence:migrations")
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
@@ -19,7 +22,7 @@ def alembic_config(url: str) -> Config:
 
 def ensure_database(url: str) -> None:
     """Create the PostgreSQL database named in the URL when it does not exist yet."""
-    parsed = make_url(url)
+    parsed = make_url(database_url_with_driver(url))
     if parsed.get_backend_name() != "postgresql" or not parsed.database:
         return
     server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -37,7 +40,7 @@ def ensure_database(url: str) -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the database is at, or None before the first migration."""
-    engine = create_engine(url)
+    engine = create_engine(database_url_with_driver(url))
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
