@@ -5,9 +5,13 @@ status (name or code) and channel; a status code this version has no name for is
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +22,11 @@ from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.packages import list_packages, status_code
 from cli.generate import generate_orders
-from cli.main import main
 from domain import services
 from schemas.convert import parse_inbound_order
 
 pytestmark = pytest.mark.services
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def seed(engine: Engine, channel: dict[str, Any], count: int) -> dict[str, dict[str, Any]]:
@@ -63,9 +67,19 @@ def set_status(engine: Engine, package_id: int, code: int) -> None:
         )
 
 
-def listed(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
-    assert main(["packages", "list", "--json", *args]) == 0
-    document = json.loads(capsys.readouterr().out)
+def oms(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a process: main() in-process would configure the global logging of the
+    session (other tests capture logs)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], env=os.environ.copy(), cwd=ROOT,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def listed(*args: str) -> list[dict[str, Any]]:
+    done = oms("packages", "list", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
     assert isinstance(document, list)
     return document
 
@@ -78,9 +92,7 @@ def db(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_lists_packages_with_order_channel_merchant_status_and_age(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_lists_packages_with_order_channel_merchant_status_and_age(db: Engine) -> None:
     market, web = a_channel("trendyol"), a_channel("web")
     expected = seed(db, market, 4)
     web_expected = seed(db, web, 2)
@@ -88,7 +100,7 @@ def test_lists_packages_with_order_channel_merchant_status_and_age(
     set_status(db, packed, 500)
     set_status(db, cancelled, 950)  # `cancelled` in spec §2; this version has no name for it
 
-    rows = {row["number"]: row for row in listed(capsys, "--channel", str(market["id"]))}
+    rows = {row["number"]: row for row in listed("--channel", str(market["id"]))}
     assert set(rows) == set(expected)
     for number, row in rows.items():
         assert row["id"] == expected[number]["id"]
@@ -107,25 +119,26 @@ def test_lists_packages_with_order_channel_merchant_status_and_age(
     assert {row["status"] for n, row in rows.items() if n in waiting} == {"waiting"}
 
     # filters: by name, by code, with the channel; the web channel's packages are listed too
-    by_name = listed(capsys, "--status", "waiting", "--channel", str(market["id"]))
-    by_code = listed(capsys, "--status", "100", "--channel", str(market["id"]))
+    by_name = listed("--status", "waiting", "--channel", str(market["id"]))
+    by_code = listed("--status", "100", "--channel", str(market["id"]))
     assert {r["number"] for r in by_name} == {r["number"] for r in by_code} == waiting
-    assert [
-        r["number"] for r in listed(capsys, "--status", "950", "--channel", str(market["id"]))
-    ] == [by_id[cancelled]["number"]]
-    web_rows = listed(capsys, "--channel", str(web["id"]))
+    assert [r["number"] for r in listed("--status", "950", "--channel", str(market["id"]))] == [
+        by_id[cancelled]["number"]
+    ]
+    web_rows = listed("--channel", str(web["id"]))
     assert {r["number"] for r in web_rows} == set(web_expected)
     # across channels: every listed package is in the state asked for, ours among them
-    everywhere = listed(capsys, "--status", "packed")
+    everywhere = listed("--status", "packed")
     assert {r["status_code"] for r in everywhere} == {500}
     assert by_id[packed]["number"] in {r["number"] for r in everywhere}
 
 
-def test_text_table_and_limit(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_table_and_limit(db: Engine) -> None:
     market = a_channel("hepsiburada")
     expected = seed(db, market, 3)
-    assert main(["packages", "list", "--channel", str(market["id"])]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    done = oms("packages", "list", "--channel", str(market["id"]))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
     assert lines[0].split() == ["id", "package", "order", "channel", "merchant", "status", "age"]
     assert lines[-1] == f"{len(expected)} packages"
     for number, fields in expected.items():
@@ -133,17 +146,14 @@ def test_text_table_and_limit(db: Engine, capsys: pytest.CaptureFixture[str]) ->
         assert fields["order_number"] in line and fields["merchant_reference"] in line
         assert " waiting " in line and market["name"] in line
 
-    oldest = listed(capsys, "--channel", str(market["id"]), "--limit", "1")
+    oldest = listed("--channel", str(market["id"]), "--limit", "1")
     assert [r["id"] for r in oldest] == [min(v["id"] for v in expected.values())]
 
 
-def test_an_unknown_status_is_refused_with_the_known_ones(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as refused:
-        main(["packages", "list", "--status", "boxed"])
-    assert "unknown package status 'boxed'" in str(refused.value.code)
-    assert "waiting (100)" in str(refused.value.code)
+def test_an_unknown_status_is_refused_with_the_known_ones(db: Engine) -> None:
+    refused = oms("packages", "list", "--status", "boxed")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("unknown package status 'boxed' (known: waiting (100),")
     assert status_code(" Packed ") == 500
 
 
