@@ -8,9 +8,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli.commands import bench, db, demo, dlq, orders, package, poll, watch, worker
+from cli.commands import bench, db, demo, dlq, orders, package, poll, simulator, watch, worker
 
-GROUPS = (db, orders, package, poll, worker, watch, dlq, demo, bench)
+GROUPS = (db, orders, package, poll, worker, watch, dlq, demo, simulator, bench)
 
 
 def _version() -> str:

@@ -94,6 +94,16 @@ class OmnitronClient(OmnitronGateway):
         response = self._call("GET", f"{ORDERS}{quote(number, safe='')}/", allow_404=True)
         return None if response.status_code == 404 else _order(_json(response))
 
+    def login(self) -> None:
+        """Log in now (else the first call does): a refused login raises OmnitronRejected."""
+        self._login()
+
+    def register_order(self, body: dict[str, Any]) -> bool:
+        """`POST /api/v1/orders/` (the simulator's registration, spec section 6): True when the
+        order was created, False when it was known before; a refused body raises
+        OmnitronRejected with the answer."""
+        return self._call("POST", ORDERS, json=body).status_code == 201
+
     # -- transport -----------------------------------------------------------------------
     def _login(self) -> None:
         response = self._send("POST", LOGIN, json=self._credentials, authenticated=False)
