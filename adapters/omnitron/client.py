@@ -19,6 +19,7 @@ import structlog
 from domain.omnitron import (
     OmnitronGateway,
     OmnitronItem,
+    OmnitronMalformed,
     OmnitronOrder,
     OmnitronRejected,
     OmnitronUnavailable,
@@ -83,16 +84,30 @@ class OmnitronClient(OmnitronGateway):
                     raise OmnitronUnavailable(f"GET {ORDERS}: the page links back to {url}")
                 seen.add(url)
                 page = _json(self._call("GET", url, params=params, headers=extra))
-                for result in page.get("results") or []:
-                    order = _order(result)
-                    if order.number in chunk:  # only what was asked, even if a filter is ignored
+                results = page.get("results") or []
+                if not isinstance(results, list):  # no order of this page can be read
+                    problem = f"'results' is a {type(results).__name__}, not a list"
+                    for number in chunk:
+                        found.setdefault(number, OmnitronOrder(number, "", [], problem))
+                    results = []
+                for position, result in enumerate(results):
+                    order = _order_or_problem(result, position)
+                    if order is not None and order.number in chunk:  # only what was asked
                         found[order.number] = order
                 url, params = self._rebase(page.get("next")), None  # "next" has its own query
         return list(found.values())
 
     def get_order(self, number: str) -> OmnitronOrder | None:
-        response = self._call("GET", f"{ORDERS}{quote(number, safe='')}/", allow_404=True)
-        return None if response.status_code == 404 else _order(_json(response))
+        path = f"{ORDERS}{quote(number, safe='')}/"
+        response = self._call("GET", path, allow_404=True)
+        if response.status_code == 404:
+            return None
+        try:
+            return _order(_json(response))
+        except _Malformed as error:
+            raise OmnitronMalformed(
+                f"GET {path}: HTTP {response.status_code}: {error}: {response.text[:BODY_SHOWN]}"
+            ) from None
 
     # -- transport -----------------------------------------------------------------------
     def _login(self) -> None:
@@ -121,8 +136,15 @@ class OmnitronClient(OmnitronGateway):
                     f"{method} {_path(path)}: HTTP 401 even after a fresh login "
                     f"(the account may lack permission): {response.text[:BODY_SHOWN]}"
                 )
-        if response.status_code < 400 or (allow_404 and response.status_code == 404):
-            return response
+        status = response.status_code
+        if 200 <= status < 300 or (allow_404 and status == 404):
+            return response  # only a 2xx to the request actually sent is an answer
+        if 300 <= status < 400:  # an SSO or proxy login page: never followed, never success
+            raise OmnitronRejected(
+                f"{method} {_path(path)}: HTTP {status} redirect to "
+                f"{_where(response.headers.get('Location'))} instead of an answer "
+                f"(an SSO or proxy in front of Omnitron?): {response.text[:BODY_SHOWN]}"
+            )
         raise OmnitronRejected(
             f"{method} {_path(path)}: HTTP {response.status_code}: {response.text[:BODY_SHOWN]}"
         )
@@ -140,7 +162,12 @@ class OmnitronClient(OmnitronGateway):
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, headers=headers, timeout=self.timeout, **kwargs
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,  # a redirected PATCH would come back as a GET
+                    **kwargs,
                 )
             except TRANSIENT as error:
                 status, last, retry_after = None, type(error).__name__, None
@@ -215,16 +242,60 @@ def _json(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise OmnitronUnavailable(
+        raise OmnitronMalformed(
             f"{response.request.method} {_path(response.url)}: HTTP {response.status_code} "
             f"with a body that is not a JSON object: {response.text[:BODY_SHOWN]}"
         )
     return data
 
 
-def _order(data: dict[str, Any]) -> OmnitronOrder:
-    items = [
-        OmnitronItem(int(i["id"]), None if i.get("status") is None else str(i["status"]))
-        for i in data.get("items") or []
-    ]
-    return OmnitronOrder(str(data["number"]), str(data.get("status", "")), items)
+def _where(location: str | None) -> str:
+    """A redirect target without its query (it may carry a state or a token)."""
+    if not location:
+        return "nowhere (no Location)"
+    parts = urlsplit(location)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) or "?"
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def _code(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Malformed(f"{what} is a {type(value).__name__}, not a status code")
+    return str(value)
+
+
+def _order(data: Any) -> OmnitronOrder:
+    """One order of an answer, checked against the documented shape (spec section 6)."""
+    if not isinstance(data, dict):
+        raise _Malformed(f"an order is a {type(data).__name__}, not an object")
+    number = data.get("number")
+    if isinstance(number, bool) or not isinstance(number, str | int) or number == "":
+        raise _Malformed(f"an order has no usable 'number' ({number!r:.80})")
+    raw_items = data.get("items") or []
+    if not isinstance(raw_items, list):
+        raise _Malformed(f"order {number}: 'items' is a {type(raw_items).__name__}, not a list")
+    items = []
+    for item in raw_items:
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(item_id, bool) or not isinstance(item_id, int):
+            raise _Malformed(f"order {number}: an item id is not an integer ({item!r:.80})")
+        items.append(OmnitronItem(item_id, _code(item.get("status"), f"item {item_id} status")))
+    return OmnitronOrder(str(number), _code(data.get("status"), "the status") or "", items)
+
+
+def _order_or_problem(data: Any, position: int) -> OmnitronOrder | None:
+    """The order, or the same order marked with its problem; None when not even its number can
+    be read (logged: its packages are then "unknown" this cycle)."""
+    try:
+        return _order(data)
+    except _Malformed as error:
+        number = data.get("number") if isinstance(data, dict) else None
+        if isinstance(number, str | int) and not isinstance(number, bool) and number != "":
+            return OmnitronOrder(str(number), "", [], str(error))
+        log.warning("omnitron.malformed_order", position=position, problem=str(error))
+        return None
