@@ -16,9 +16,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 import structlog
 
+from adapters.omnitron.answers import Malformed, order_from, order_or_problem
 from domain.omnitron import (
     OmnitronGateway,
-    OmnitronItem,
     OmnitronMalformed,
     OmnitronOrder,
     OmnitronRejected,
@@ -91,7 +91,7 @@ class OmnitronClient(OmnitronGateway):
                         found.setdefault(number, OmnitronOrder(number, "", [], problem))
                     results = []
                 for position, result in enumerate(results):
-                    order = _order_or_problem(result, position)
+                    order = order_or_problem(result, position)
                     if order is not None and order.number in chunk:  # only what was asked
                         found[order.number] = order
                 url, params = self._rebase(page.get("next")), None  # "next" has its own query
@@ -103,8 +103,8 @@ class OmnitronClient(OmnitronGateway):
         if response.status_code == 404:
             return None
         try:
-            return _order(_json(response))
-        except _Malformed as error:
+            return order_from(_json(response))
+        except Malformed as error:
             raise OmnitronMalformed(
                 f"GET {path}: HTTP {response.status_code}: {error}: {response.text[:BODY_SHOWN]}"
             ) from None
@@ -255,47 +255,3 @@ def _where(location: str | None) -> str:
         return "nowhere (no Location)"
     parts = urlsplit(location)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) or "?"
-
-
-class _Malformed(ValueError):
-    pass
-
-
-def _code(value: Any, what: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Malformed(f"{what} is a {type(value).__name__}, not a status code")
-    return str(value)
-
-
-def _order(data: Any) -> OmnitronOrder:
-    """One order of an answer, checked against the documented shape (spec section 6)."""
-    if not isinstance(data, dict):
-        raise _Malformed(f"an order is a {type(data).__name__}, not an object")
-    number = data.get("number")
-    if isinstance(number, bool) or not isinstance(number, str | int) or number == "":
-        raise _Malformed(f"an order has no usable 'number' ({number!r:.80})")
-    raw_items = data.get("items") or []
-    if not isinstance(raw_items, list):
-        raise _Malformed(f"order {number}: 'items' is a {type(raw_items).__name__}, not a list")
-    items = []
-    for item in raw_items:
-        item_id = item.get("id") if isinstance(item, dict) else None
-        if isinstance(item_id, bool) or not isinstance(item_id, int):
-            raise _Malformed(f"order {number}: an item id is not an integer ({item!r:.80})")
-        items.append(OmnitronItem(item_id, _code(item.get("status"), f"item {item_id} status")))
-    return OmnitronOrder(str(number), _code(data.get("status"), "the status") or "", items)
-
-
-def _order_or_problem(data: Any, position: int) -> OmnitronOrder | None:
-    """The order, or the same order marked with its problem; None when not even its number can
-    be read (logged: its packages are then "unknown" this cycle)."""
-    try:
-        return _order(data)
-    except _Malformed as error:
-        number = data.get("number") if isinstance(data, dict) else None
-        if isinstance(number, str | int) and not isinstance(number, bool) and number != "":
-            return OmnitronOrder(str(number), "", [], str(error))
-        log.warning("omnitron.malformed_order", position=position, problem=str(error))
-        return None
