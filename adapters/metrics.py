@@ -21,6 +21,7 @@ HELP = {
     "oms_reports_sent_total": "Status reports Omnitron accepted.",
     "oms_reports_failed_total": "Status report attempts that failed (retried or dead-lettered).",
     "oms_poll_packages_total": "Packages polled, by outcome (moved, unchanged, unknown_order).",
+    "oms_poll_malformed_answers_total": "Orders whose Omnitron poll answer could not be read.",
     "oms_poll_batch_seconds": "Duration of one poll batch (Omnitron read and moves).",
 }
 

@@ -17,7 +17,13 @@ class OmnitronUnavailable(DomainError):
 
 
 class OmnitronRejected(InvalidInput):
-    """Omnitron answered a 4xx other than 401/429: the same request will never succeed."""
+    """Omnitron answered a 4xx other than 401/429, or a redirect (an SSO or proxy login page):
+    the same request will never succeed."""
+
+
+class OmnitronMalformed(OmnitronRejected):
+    """Omnitron answered with a body that cannot be read (not JSON, or not the documented shape):
+    not transient, the same request gets the same answer; dead-letter it with the answer."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class OmnitronOrder:
     number: str
     status: str
     items: list[OmnitronItem] = field(default_factory=list)
+    # set when Omnitron's answer for this order could not be read: the order is then left alone
+    problem: str | None = None
 
 
 class OmnitronGateway(abc.ABC):
@@ -41,4 +49,11 @@ class OmnitronGateway(abc.ABC):
     @abc.abstractmethod
     def orders(self, numbers: list[str], request_id: str | None = None) -> list[OmnitronOrder]:
         """GET /api/v1/orders/?number__in=…, all pages; unknown orders are absent. The request id
-        is sent as X-Request-ID so both sides' logs can be correlated."""
+        is sent as X-Request-ID so both sides' logs can be correlated. An order whose part of
+        the answer is malformed comes back with `problem` set (and no items): the others in the
+        batch are not held back by it."""
+
+    @abc.abstractmethod
+    def get_order(self, number: str) -> OmnitronOrder | None:
+        """GET /api/v1/orders/{number}/; None when Omnitron does not know the order. A malformed
+        answer raises OmnitronMalformed."""

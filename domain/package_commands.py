@@ -142,27 +142,48 @@ def _complete_packaging(
 
 def send_status_report(
     report_id: int, uow: UnitOfWork, omnitron: OmnitronGateway, clock: Clock = utc_now
-) -> bool:
+) -> str:
     """Send one report to Omnitron; mark it sent only after Omnitron accepted it. No database
-    transaction is held during the HTTP call. Returns False when it was sent before."""
+    transaction is held during the HTTP calls. Returns "sent", "already_sent" (sent before) or
+    "superseded" (nothing left to report: the package or Omnitron's items have moved on).
+
+    Before the PATCH, the order is read from Omnitron and 450 is sent only for the items still
+    before it there (200..449, or no status known): a retried or replayed 450 never moves
+    shipped or cancelled items back. What remains is the race between that read and the PATCH
+    (docs/reliability-data.md)."""
     with uow:
         report = uow.reports.get(report_id)
         package = uow.packages.get(report.package_id) if report is not None else None
+        order = uow.orders.get(package.order_id) if package and package.order_id else None
     if report is None:
         raise InvalidInput(f"status report {report_id} does not exist")
     if report.sent_at is not None:
-        return False
-    if package is None or package.status != PackageStatus.packed:
-        # the poll has moved it on (shipped, delivered): a late 450 would move Omnitron back
-        with uow:
-            uow.reports.mark_sent(report_id, clock())
-            uow.commit()
-        return False
-    omnitron.update_item_statuses(report.statuses())
+        return "already_sent"
+    statuses = report.statuses()
+    if package is not None and package.status == PackageStatus.packed and order is not None:
+        known = omnitron.get_order(order.number)
+        seen = {item.id: item.status for item in known.items} if known is not None else {}
+        statuses = {i: s for i, s in statuses.items() if still_before(seen.get(i), report.status)}
+    else:  # the poll has moved it on (shipped, delivered): a late 450 would move Omnitron back
+        statuses = {}
+    if statuses:
+        omnitron.update_item_statuses(statuses)
     with uow:
         uow.reports.mark_sent(report_id, clock())
         uow.commit()
-    return True
+    return "sent" if statuses else "superseded"
+
+
+def still_before(omnitron_status: str | None, reported: OrderStatus) -> bool:
+    """True when Omnitron shows the item in a live state before `reported` (or no status):
+    never report over a later status, a cancellation or a code we do not know."""
+    if omnitron_status is None:
+        return True
+    try:
+        code = int(omnitron_status)
+    except ValueError:
+        return False
+    return OrderStatus.waiting <= code < reported
 
 
 def save_cargo_conditions(conditions: CargoConditions, uow: UnitOfWork) -> None:

@@ -86,7 +86,8 @@ def poll_packages(
             )
             uow.commit()
     unknown = sorted({p.order_number for p in packages if p.order_number not in answers})
-    return BatchResult(len(packages), moved, unknown)
+    malformed = sorted((o.number, o.problem) for o in found if o.problem is not None)
+    return BatchResult(len(packages), moved, unknown, malformed)
 
 
 def set_auto_run(enabled: bool, uow: UnitOfWork) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.omnitron import OmnitronOrder
 from domain.statuses import OrderStatus, PackageStatus
@@ -35,6 +35,10 @@ def resolve(
     Only forward moves among packed -> shipped -> attempted_delivery -> delivered apply."""
     if order is None:
         return Resolution(package_id, None, None, "order unknown to Omnitron; retried next cycle")
+    if order.problem is not None:
+        return Resolution(
+            package_id, None, None, f"Omnitron's answer is malformed: {order.problem}"
+        )
     statuses = {item.id: item.status for item in order.items}
     own = {statuses.get(item_id) for item_id in item_ids}
     if own == {None}:
@@ -71,3 +75,5 @@ class BatchResult:
     polled: int
     moved: list[Resolution]
     unknown_orders: list[str]
+    # (order number, problem): Omnitron's answer for the order could not be read; next cycle
+    malformed_orders: list[tuple[str, str]] = field(default_factory=list)

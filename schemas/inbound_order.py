@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Annotated, Any
 
@@ -21,6 +22,9 @@ from domain.money import CURRENCY_EXPONENTS, MoneyError, check_decimal_text, cur
 from domain.statuses import OrderStatus
 
 _DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+# date_placed must read back in any session time zone (year 1 at +14:00 is year 0 in UTC)
+EARLIEST_DATE = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_DATE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _decimal_text(value: Any) -> str:
@@ -174,6 +178,19 @@ class InboundOrder(BaseModel):
     billing_address: dict[str, Any] | None = None
     items: list[ItemIn] = Field(min_length=1, max_length=1000)
     expenses: list[ExpenseIn] = Field(default_factory=list)
+
+    @field_validator("date_placed")
+    @classmethod
+    def _plausible_date(cls, value: datetime) -> datetime:
+        try:
+            fits = EARLIEST_DATE <= value.astimezone(UTC) < LATEST_DATE
+        except OverflowError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"must be from {EARLIEST_DATE:%Y-%m-%d} to before {LATEST_DATE:%Y-%m-%d} (UTC)"
+            )
+        return value
 
     @field_validator("items")
     @classmethod

@@ -27,7 +27,20 @@ class PackageCommandMessage(BaseModel):
         return self
 
 
+def _has_nul(value: Any) -> bool:
+    """A NUL character anywhere in the body (PostgreSQL text columns cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def parse_package_command(body: Any) -> PackageCommand:
+    if _has_nul(body):
+        raise InvalidMessage([("body", "contains a NUL character, which no text column stores")])
     try:
         message = PackageCommandMessage.model_validate(body)
     except ValidationError as error:

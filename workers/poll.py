@@ -52,9 +52,13 @@ def poll_packages(*args: Any, **kwargs: Any) -> None:
     )
     for number in result.unknown_orders:
         log.warning("poll.order_unknown", order_number=number, note="retried next cycle")
+    for number, problem in result.malformed_orders:
+        log.warning("poll.answer_malformed", order_number=number, problem=problem)
+    metrics.count("oms_poll_malformed_answers_total", len(result.malformed_orders))
     log.info(
         "poll.batch_done",
         polled=result.polled,
         moved=len(result.moved),
         unknown_orders=len(result.unknown_orders),
+        malformed_orders=len(result.malformed_orders),
     )

@@ -23,7 +23,7 @@ def send_status_report(*args: Any, **kwargs: Any) -> None:
     report_id = parse_report_message(single_body(args, kwargs)).report_id
     structlog.contextvars.bind_contextvars(report_id=report_id)
     try:
-        sent = send(report_id, bootstrap.unit_of_work(), bootstrap.omnitron())
+        outcome = send(report_id, bootstrap.unit_of_work(), bootstrap.omnitron())
     except Exception as error:
         metrics.count("oms_reports_failed_total", error=type(error).__name__)
         if not isinstance(error, OmnitronUnavailable):
@@ -32,5 +32,5 @@ def send_status_report(*args: Any, **kwargs: Any) -> None:
             raise
         # Omnitron said when to come back: a delayed retry, still counted against max_retries
         raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error
-    metrics.count("oms_reports_sent_total", int(sent))
-    log.info("report.sent" if sent else "report.already_sent")
+    metrics.count("oms_reports_sent_total", int(outcome == "sent"))
+    log.info(f"report.{outcome}")

@@ -28,15 +28,37 @@ def as_message(queue: str, body: bytes) -> tuple[dict[str, Any], str | None]:
         problem = "is JSON but not a dramatiq message (message_id, actor_name, args)"
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         problem = f"is not JSON ({type(error).__name__})"
+    return raw_form(queue, body), f"undecodable message: the body {problem}; never processed"
+
+
+def raw_form(queue: str, body: bytes) -> dict[str, Any]:
+    """A body kept as text under a digest id: listed and shown, never replayed as is."""
     digest = hashlib.sha256(body).hexdigest()[:32]
-    raw = {
+    return {
         "message_id": f"raw-{digest}",
         "queue_name": queue,
         "actor_name": "-",
         "args": [],
         "raw": body.decode("utf-8", errors="replace")[:100_000],
     }
-    return raw, f"undecodable message: the body {problem}; never processed"
+
+
+def keep_one(queue: str, body: bytes, record: Record) -> None:
+    """Record one XQ body. When its decoded form cannot be stored, its raw form is (one odd
+    message never blocks the queue, nor the queues drained after it); when that fails too, the
+    database is away: raise, and the message stays on the XQ for the next round."""
+    message, reason = as_message(queue, body)
+    fallback = reason or "dead-lettered (no reason was recorded by a worker)"
+    try:
+        record(message, fallback, reason is None)
+    except Exception as error:
+        if reason is not None:
+            raise
+        log.warning("dead_letters.kept_raw", queue=queue, error=type(error).__name__)
+        problem = (str(error).splitlines() or [type(error).__name__])[0][:300]  # no SQL, no data
+        record(
+            raw_form(queue, body), f"{fallback}; kept raw, as stored it failed: {problem}", False
+        )
 
 
 def drain(url: str, record: Record, queues: tuple[str, ...] = PIPELINE_QUEUES) -> int:
@@ -54,9 +76,7 @@ def drain(url: str, record: Record, queues: tuple[str, ...] = PIPELINE_QUEUES) -
                 method, _properties, body = channel.basic_get(f"{queue}.XQ", auto_ack=False)
                 if method is None:
                     break
-                message, reason = as_message(queue, body)
-                fallback = reason or "dead-lettered (no reason was recorded by a worker)"
-                record(message, fallback, reason is None)
+                keep_one(queue, body, record)
                 channel.basic_ack(method.delivery_tag)
                 moved += 1
             channel.close()

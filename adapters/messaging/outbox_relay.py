@@ -9,17 +9,24 @@ sends them again, which the idempotent consumers absorb."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dramatiq
 import structlog
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Row, Select, func, select, update
 
 from adapters.messaging.publisher import ROUTES, publish
 from adapters.persistence import tables as t
 from domain.messages import OutboxMessage
 
 log = structlog.get_logger(__name__)
+SWEEP_LOCK = 0x0B0C5EE9  # the advisory lock one sweeper holds while it sweeps
+FAILED_ROW_PAUSE = 5.0  # seconds before a row that failed is tried again; doubles, capped
+FAILED_ROW_MAX_PAUSE = 300.0
+BROKER_AWAY_AFTER = 3  # failures in a row that end a sweep round
 
 
 class PublishedMarks:
@@ -67,6 +74,7 @@ class OutboxRelay:
         self.engine = engine
         self.broker = broker
         self.marks = PublishedMarks(engine)
+        self._failed: dict[str, tuple[int, float]] = {}  # message id -> (failures, retry at)
 
     def _send(self, message_id: str, command: str, payload: dict[str, object]) -> None:
         queue_name, actor_name = ROUTES[command]
@@ -91,26 +99,76 @@ class OutboxRelay:
         self.marks.flush()
 
     def sweep(self, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
-        """Publish rows still unpublished after `older_than`; returns how many were sent."""
+        """Publish rows still unpublished after `older_than`; returns how many were sent.
+
+        The rows are read in a short transaction and published after it ended: no row lock is
+        held across broker I/O. One sweeper at a time (a PostgreSQL advisory lock, held by the
+        session, not by rows) so two sweepers do not send the same rows. Each sent row is marked;
+        a row that fails is logged and set aside with a capped backoff, and the others go on;
+        a few failures in a row mean the broker is away, and the round ends."""
         cutoff = datetime.now(UTC) - older_than
-        with self.engine.begin() as connection:
-            query = (
-                select(t.outbox.c.message_id, t.outbox.c.command, t.outbox.c.payload)
-                .where(t.outbox.c.published_at.is_(None), t.outbox.c.created_at < cutoff)
-                .order_by(t.outbox.c.created_at)
-                .limit(limit)
-            )
-            if connection.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = connection.execute(query).all()
-            for row in rows:
+        with self.engine.connect() as connection:
+            postgres = connection.dialect.name == "postgresql"
+            if (
+                postgres
+                and not connection.execute(select(func.pg_try_advisory_lock(SWEEP_LOCK))).scalar()
+            ):
+                connection.rollback()
+                return 0  # another sweeper is at it
+            try:
+                rows = connection.execute(self._due(cutoff, limit)).all()
+                connection.commit()
+                sent = self._publish_rows(rows)
+                if sent:
+                    connection.execute(
+                        update(t.outbox)
+                        .where(t.outbox.c.message_id.in_(sent))
+                        .values(published_at=datetime.now(UTC))
+                    )
+                    connection.commit()
+            finally:
+                if postgres:
+                    connection.rollback()
+                    connection.execute(select(func.pg_advisory_unlock(SWEEP_LOCK)))
+                    connection.commit()
+        if sent:
+            log.info("outbox.swept", published=len(sent), set_aside=len(rows) - len(sent))
+        return len(sent)
+
+    def _due(self, cutoff: datetime, limit: int) -> Select[Any]:
+        now = time.monotonic()
+        waiting = [m for m, (_, until) in self._failed.items() if until > now]
+        query = (
+            select(t.outbox.c.message_id, t.outbox.c.command, t.outbox.c.payload)
+            .where(t.outbox.c.published_at.is_(None), t.outbox.c.created_at < cutoff)
+            .order_by(t.outbox.c.created_at)
+            .limit(limit)
+        )
+        return query.where(t.outbox.c.message_id.not_in(waiting)) if waiting else query
+
+    def _publish_rows(self, rows: Sequence[Row[Any]]) -> list[str]:
+        sent: list[str] = []
+        in_a_row = 0
+        for row in rows:
+            try:
                 self._send(row.message_id, row.command, row.payload)
-            if rows:
-                connection.execute(
-                    update(t.outbox)
-                    .where(t.outbox.c.message_id.in_([r.message_id for r in rows]))
-                    .values(published_at=datetime.now(UTC))
+            except Exception as error:
+                failures = self._failed.get(row.message_id, (0, 0.0))[0] + 1
+                pause = min(FAILED_ROW_PAUSE * 2 ** (failures - 1), FAILED_ROW_MAX_PAUSE)
+                self._failed[row.message_id] = (failures, time.monotonic() + pause)
+                log.warning(
+                    "outbox.publish_failed",
+                    message_id=row.message_id,
+                    command=row.command,
+                    failures=failures,
+                    next_try_s=pause,
+                    error=repr(error)[:300],
                 )
-        if rows:
-            log.info("outbox.swept", published=len(rows))
-        return len(rows)
+                in_a_row += 1
+                if in_a_row >= BROKER_AWAY_AFTER:
+                    break  # the broker itself is away: the next round tries again
+                continue
+            in_a_row = 0
+            self._failed.pop(row.message_id, None)
+            sent.append(row.message_id)
+        return sent

@@ -16,9 +16,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 import structlog
 
+from adapters.omnitron.answers import Malformed, order_from, order_or_problem
 from domain.omnitron import (
     OmnitronGateway,
-    OmnitronItem,
+    OmnitronMalformed,
     OmnitronOrder,
     OmnitronRejected,
     OmnitronUnavailable,
@@ -83,16 +84,30 @@ class OmnitronClient(OmnitronGateway):
                     raise OmnitronUnavailable(f"GET {ORDERS}: the page links back to {url}")
                 seen.add(url)
                 page = _json(self._call("GET", url, params=params, headers=extra))
-                for result in page.get("results") or []:
-                    order = _order(result)
-                    if order.number in chunk:  # only what was asked, even if a filter is ignored
+                results = page.get("results") or []
+                if not isinstance(results, list):  # no order of this page can be read
+                    problem = f"'results' is a {type(results).__name__}, not a list"
+                    for number in chunk:
+                        found.setdefault(number, OmnitronOrder(number, "", [], problem))
+                    results = []
+                for position, result in enumerate(results):
+                    order = order_or_problem(result, position)
+                    if order is not None and order.number in chunk:  # only what was asked
                         found[order.number] = order
                 url, params = self._rebase(page.get("next")), None  # "next" has its own query
         return list(found.values())
 
     def get_order(self, number: str) -> OmnitronOrder | None:
-        response = self._call("GET", f"{ORDERS}{quote(number, safe='')}/", allow_404=True)
-        return None if response.status_code == 404 else _order(_json(response))
+        path = f"{ORDERS}{quote(number, safe='')}/"
+        response = self._call("GET", path, allow_404=True)
+        if response.status_code == 404:
+            return None
+        try:
+            return order_from(_json(response))
+        except Malformed as error:
+            raise OmnitronMalformed(
+                f"GET {path}: HTTP {response.status_code}: {error}: {response.text[:BODY_SHOWN]}"
+            ) from None
 
     def login(self) -> None:
         """Log in now (else the first call does): a refused login raises OmnitronRejected."""
@@ -131,8 +146,15 @@ class OmnitronClient(OmnitronGateway):
                     f"{method} {_path(path)}: HTTP 401 even after a fresh login "
                     f"(the account may lack permission): {response.text[:BODY_SHOWN]}"
                 )
-        if response.status_code < 400 or (allow_404 and response.status_code == 404):
-            return response
+        status = response.status_code
+        if 200 <= status < 300 or (allow_404 and status == 404):
+            return response  # only a 2xx to the request actually sent is an answer
+        if 300 <= status < 400:  # an SSO or proxy login page: never followed, never success
+            raise OmnitronRejected(
+                f"{method} {_path(path)}: HTTP {status} redirect to "
+                f"{_where(response.headers.get('Location'))} instead of an answer "
+                f"(an SSO or proxy in front of Omnitron?): {response.text[:BODY_SHOWN]}"
+            )
         raise OmnitronRejected(
             f"{method} {_path(path)}: HTTP {response.status_code}: {response.text[:BODY_SHOWN]}"
         )
@@ -150,7 +172,12 @@ class OmnitronClient(OmnitronGateway):
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, headers=headers, timeout=self.timeout, **kwargs
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,  # a redirected PATCH would come back as a GET
+                    **kwargs,
                 )
             except TRANSIENT as error:
                 status, last, retry_after = None, type(error).__name__, None
@@ -225,16 +252,16 @@ def _json(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise OmnitronUnavailable(
+        raise OmnitronMalformed(
             f"{response.request.method} {_path(response.url)}: HTTP {response.status_code} "
             f"with a body that is not a JSON object: {response.text[:BODY_SHOWN]}"
         )
     return data
 
 
-def _order(data: dict[str, Any]) -> OmnitronOrder:
-    items = [
-        OmnitronItem(int(i["id"]), None if i.get("status") is None else str(i["status"]))
-        for i in data.get("items") or []
-    ]
-    return OmnitronOrder(str(data["number"]), str(data.get("status", "")), items)
+def _where(location: str | None) -> str:
+    """A redirect target without its query (it may carry a state or a token)."""
+    if not location:
+        return "nowhere (no Location)"
+    parts = urlsplit(location)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) or "?"

@@ -10,22 +10,25 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
+from adapters.persistence.keys import clipped, message_key
 
 
 def record_dead_letter(
     engine: Engine, message: dict[str, Any], reason: str, keep_existing_reason: bool = False
 ) -> None:
     """Upsert by message id. The worker middleware records with the real reason; the keeper
-    (which only sees the XQ copy) keeps that reason and does not count a new failure."""
+    (which only sees the XQ copy) keeps that reason and does not count a new failure. What the
+    publisher chose (message id, actor name) is made to fit its column: a message id longer than
+    the column is keyed by its digest."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(t.dead_letters).values(
-            message_id=message["message_id"],
-            queue_name=message["queue_name"],
-            actor_name=message["actor_name"],
-            message=message,
-            reason=reason,
+            message_id=message_key(message.get("message_id")),
+            queue_name=clipped(message.get("queue_name"), 255),
+            actor_name=clipped(message.get("actor_name"), 255),
+            message=message,  # as received: replay uses its own message id
+            reason=clipped(reason, 100_000),
             failures=1,
             first_failed_at=now,
             last_failed_at=now,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
+from adapters.persistence.keys import message_key
 from domain import ports
 from domain.model import CargoCompany, Package, PackageItem
 from domain.packaging import Shipment, StatusReport, Transition, TransitionRecord
@@ -72,7 +73,9 @@ class SqlTransitionLog(ports.TransitionLog):
                     "to_status": record.to_status,
                     "outcome": record.outcome,
                     "reason": record.reason,
-                    "message_id": record.message_id,
+                    "message_id": None
+                    if record.message_id is None
+                    else message_key(record.message_id),
                     "created_at": record.at,
                 }
                 for record in records
@@ -81,7 +84,7 @@ class SqlTransitionLog(ports.TransitionLog):
 
     def by_message(self, message_id: str) -> TransitionRecord | None:
         row = self.connection.execute(
-            select(t.transition_log).where(t.transition_log.c.message_id == message_id)
+            select(t.transition_log).where(t.transition_log.c.message_id == message_key(message_id))
         ).first()
         if row is None:
             return None

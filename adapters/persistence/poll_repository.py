@@ -73,15 +73,25 @@ class SqlPollRepository(ports.PollRepository):
         return list(found.values())
 
     def move(self, moves: list[Resolution], when: datetime) -> list[Resolution]:
-        """Lock the packages, keep the moves that are still forward, apply them by target."""
-        ids = [m.package_id for m in moves]
+        """Lock the packages, then their orders (the order packaging locks in too: no deadlock),
+        keep the moves that are still forward, apply them by target. The order lock makes two
+        batches moving packages of one order take turns, so the second one reads the first
+        one's committed item statuses before the order follows its items."""
+        ids = sorted({m.package_id for m in moves})
         current = dict(
             self.connection.execute(
                 select(t.packages.c.id, t.packages.c.status)
                 .where(t.packages.c.id.in_(ids))
+                .order_by(t.packages.c.id)
                 .with_for_update()
             ).all()
         )
+        self.connection.execute(
+            select(t.orders.c.id)
+            .where(t.orders.c.id.in_(select(t.packages.c.order_id).where(t.packages.c.id.in_(ids))))
+            .order_by(t.orders.c.id)
+            .with_for_update()
+        ).all()
         applied = [
             m for m in moves if m.target is not None and m.target > current.get(m.package_id, 999)
         ]
