@@ -17,16 +17,25 @@ from api.auth import Context, Operator
 from api.errors import ERRORS, ApiError, Problem
 from api.models import StoredConditions
 from domain.package_commands import save_cargo_conditions
-from domain.shipping import CargoConditions
-from schemas.cargo_conditions import CargoCompanyConditions, parse_cargo_conditions
+from domain.shipping import CHANNEL_CONDITION, CargoConditions
+from schemas.cargo_conditions import (
+    SHIPMENT_CLIENTS,
+    CargoCompanyConditions,
+    ChannelParams,
+    parse_cargo_conditions,
+)
 from schemas.errors import InvalidMessage
 
 router = APIRouter(prefix="/api/v1", tags=["cargo company conditions"], responses=ERRORS)
 
 
-def stored(conditions: CargoConditions) -> dict[str, Any]:
-    from domain.shipping import CHANNEL_CONDITION
+def _number(text: str) -> float | int:
+    """JSON Schema's integers include 1.0: an integral number is read as an int."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
+
+def stored(conditions: CargoConditions) -> dict[str, Any]:
     return {
         "cargo_company": conditions.cargo_company_id,
         "rules_configuration": {
@@ -63,7 +72,7 @@ def stored(conditions: CargoConditions) -> dict[str, Any]:
 )
 async def add_conditions(request: Request, ctx: Context, _who: Operator) -> JSONResponse:
     try:
-        body = json.loads(await request.body())
+        body = json.loads(await request.body(), parse_float=_number)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"body: not JSON ({type(error).__name__})") from None
     try:
@@ -75,7 +84,17 @@ async def add_conditions(request: Request, ctx: Context, _who: Operator) -> JSON
 
 
 def component_schemas() -> dict[str, Any]:
-    """The request body's schema, for the OpenAPI document's components."""
-    schema = CargoCompanyConditions.model_json_schema(ref_template="#/components/schemas/{model}")
+    """The request body's schema for the OpenAPI document: the model's, with `klass` and
+    `params` as precise as the checks `parse_cargo_conditions` makes, so that every body the
+    document allows is accepted."""
+    ref = "#/components/schemas/{model}"
+    schema = CargoCompanyConditions.model_json_schema(ref_template=ref)
     definitions: dict[str, Any] = schema.pop("$defs", {})
+    params = ChannelParams.model_json_schema(ref_template=ref)
+    definitions.update(params.pop("$defs", {}), ChannelParams=params)
+    rule = definitions["Rule"]["properties"]
+    rule["klass"] = {"type": "string", "enum": [CHANNEL_CONDITION], "title": "Klass"}
+    rule["params"] = {"$ref": ref.format(model="ChannelParams")}
+    client = definitions["ClientConf"]["properties"]
+    client["klass"] = {"type": "string", "enum": sorted(SHIPMENT_CLIENTS), "title": "Klass"}
     return {"CargoCompanyConditions": schema, **definitions}

@@ -3,7 +3,6 @@ document of `oms show order --json`, through the same query)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,6 +15,7 @@ from api.auth import Context, Operator
 from api.errors import ERRORS, ApiError, Problem
 from api.models import OrderDocument, OrderSummary
 from api.pagination import Paged, PageParams, page_params, paged
+from api.params import CreatedFrom, CreatedTo
 from domain.statuses import OrderStatus
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=ERRORS)
@@ -40,8 +40,8 @@ def list_orders(
     status: Annotated[
         str | None, Query(pattern=f"^({STATUS_CODES})$", description="Omnitron status code")
     ] = None,
-    created_from: Annotated[datetime | None, Query(description="stored at or after")] = None,
-    created_to: Annotated[datetime | None, Query(description="stored before")] = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
 ) -> JSONResponse:
     found = order_summaries(
         ctx.engine,
