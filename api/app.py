@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from api import errors
 from api.context import ApiContext
+from api.params import no_unknown_query
 from api.routers import cargo, operations, orders, packages
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -39,6 +40,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(no_unknown_query)],
     )
     app.state.context = ctx
     errors.install(app)

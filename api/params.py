@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BeforeValidator, WithJsonSchema
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].+)?$")
@@ -43,3 +45,26 @@ CreatedTo = Annotated[
     _SCHEMA,
     Query(description="created before (ISO 8601 date or date-time; UTC if no offset)"),
 ]
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def no_unknown_query(request: Request) -> None:
+    """A query parameter the endpoint does not take is an error (422), not silently ignored:
+    a misspelt filter must not answer the unfiltered list."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route.dependant))
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "unknown query parameter", "type": "extra"}
+                for name in unknown
+            ]
+        )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ def keys(api_db: Engine) -> Keys:
     _, merchant_b = issue(api_db, MERCHANT, "shop b", "MER000005")
     revoked_id, revoked = issue(api_db, OPERATOR, "ops-gone")
     assert revoke_token(api_db, revoked_id)
-    unknown = "oms_" + "x" * 43  # well-formed, never issued
+    unknown = "oms_" + secrets.token_urlsafe(32)  # well-formed, never issued
     ISSUED_KEYS.append(unknown)
     return Keys(operator, merchant_a, merchant_b, revoked, unknown)
 

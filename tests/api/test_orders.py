@@ -116,6 +116,7 @@ def test_order_summaries_page_and_filter(api: ApiServer, keys: Keys, api_db: Eng
         ({"created_from": "yesterday"}, "query.created_from", "ISO 8601"),
         ({"created_to": "0.5"}, "query.created_to", "ISO 8601"),
         ({"created_to": "2026-13-01"}, "query.created_to", "month"),
+        ({"chanel": 42}, "query.chanel", "unknown query parameter"),
         ({"created_to": "0001-01-01T00:00:00+05:00"}, "query.created_to", "out of range"),
     ],
 )
