@@ -12,10 +12,10 @@ from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
 from adapters.messaging.dead_letter_keeper import drain
 from adapters.messaging.publisher import publish
+from adapters.messaging.replay import is_replayable, replay_letter
 from adapters.persistence.dead_letters import (
     dead_letter,
     dead_letters,
-    mark_replayed,
     record_dead_letter,
 )
 from adapters.persistence.engine import make_engine
@@ -112,23 +112,22 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
         letters = [d for d in dead_letters(engine, queue) if d["replayed_at"] is None]
     else:
         raise SystemExit("give --id ID or --all")
-    replayable = [d for d in letters if "raw" not in d["message"]]
+    replayable = [d for d in letters if is_replayable(d)]
     for letter in letters:
-        if "raw" in letter["message"]:
+        if not is_replayable(letter):
             print(f"skip {letter['id']}: not a dramatiq message; fix it and publish it again")
     if dry_run:
         for letter in replayable:
             print(f"would replay {letter['id']} ({letter['message_id']}): {letter['reason'][:80]}")
         return 0
     broker = build_broker(settings.broker_url, [])
+
+    def send(queue_name: str, actor_name: str, body: Any, message_id: str) -> object:
+        return publish(broker, queue_name, actor_name, body, message_id=message_id)
+
     try:
         for letter in replayable:
-            message = letter["message"]
-            body = message["args"][0] if message["args"] else None
-            publish(broker, queue, message["actor_name"], body, message_id=message["message_id"])
-            # after the publish, and only if it has not failed again meanwhile (a crash in
-            # between leaves it unmarked: replaying it again is harmless, same message id)
-            if mark_replayed(engine, letter):
+            if replay_letter(send, engine, letter):
                 print(f"replayed {letter['id']} ({letter['message_id']})")
             else:
                 print(f"replayed {letter['id']} ({letter['message_id']}): failed again already")

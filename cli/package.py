@@ -7,13 +7,11 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-
 from adapters.messaging.broker import build_broker
 from adapters.messaging.publisher import PACKAGING, publish
-from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
+from adapters.queries.package_commands import command_outcome
 from adapters.settings import Settings
 from domain.package_commands import save_cargo_conditions
 from schemas.cargo_conditions import parse_cargo_conditions
@@ -25,30 +23,6 @@ def command_body(package: str, slug: str) -> dict[str, object]:
         {"package_id": int(package)} if package.isdigit() else {"package_number": package}
     )
     return {**reference, "slug": slug, "input_parameters": {}}
-
-
-def outcome(engine: Engine, message_id: str) -> tuple[str, str] | None:
-    """(outcome, text) once the command was handled or dead-lettered, else None."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(t.transition_log).where(t.transition_log.c.message_id == message_id)
-        ).first()
-        if row is not None:
-            moved = ""
-            if row.from_status is not None and row.to_status is not None:
-                moved = f" ({_name(row.from_status)} -> {_name(row.to_status)})"
-            detail = "" if row.outcome == "applied" else f": {row.reason}"
-            return row.outcome, f"{row.outcome}: package {row.package_ref}{moved}{detail}"
-        dead = connection.execute(
-            select(t.dead_letters.c.reason).where(t.dead_letters.c.message_id == message_id)
-        ).scalar()
-    return None if dead is None else ("rejected", f"rejected: {dead}")
-
-
-def _name(code: int) -> str:
-    from domain.statuses import PackageStatus
-
-    return PackageStatus(code).name
 
 
 def package_command(package: str, slug: str, *, wait: bool, timeout: float = 60.0) -> int:
@@ -67,10 +41,10 @@ def package_command(package: str, slug: str, *, wait: bool, timeout: float = 60.
     engine = make_engine(settings.database_url, pool_size=1)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = outcome(engine, message_id)
+        found = command_outcome(engine, message_id)
         if found is not None:
-            print(found[1])
-            return 0 if found[0] == "applied" else 1
+            print(found.text())
+            return 0 if found.applied else 1
         time.sleep(0.2)
     raise SystemExit(f"no outcome for message {message_id} within {timeout:.0f} s: are workers up?")
 

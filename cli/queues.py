@@ -8,17 +8,11 @@ import sys
 import time
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from adapters.messaging.queue_stats import (
-    from_management,
-    from_passive_declares,
-    management_url,
-    plain_http_refused,
-)
-from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
-from adapters.settings import Settings, redact_url
+from adapters.queries.queues import queue_snapshot
+from adapters.settings import Settings
 
 COLUMNS = [
     "queue",
@@ -34,28 +28,12 @@ COLUMNS = [
 
 
 def snapshot(settings: Settings) -> dict[str, Any]:
-    base = management_url(settings.broker_url, os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL"))
-    rows = from_management(settings.broker_url, base)
-    source = f"management API at {base}"
-    if rows is None:
-        rows = from_passive_declares(settings.broker_url)
-        why = plain_http_refused(settings.broker_url, base) or "management API not reachable"
-        source = f"passive declares ({why}: no unacked counts or rates)"
     engine = make_engine(settings.database_url, pool_size=1)
     try:
-        with engine.connect() as c:
-            recorded: dict[str, int] = dict(
-                c.execute(
-                    select(t.dead_letters.c.queue_name, func.count())
-                    .where(t.dead_letters.c.replayed_at.is_(None))
-                    .group_by(t.dead_letters.c.queue_name)
-                ).all()
-            )
+        override = os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
+        return queue_snapshot(settings.broker_url, engine, override)
     finally:
         engine.dispose()
-    for row in rows:
-        row["dead_letters_recorded"] = recorded.get(row["queue"], 0)
-    return {"source": source, "broker": redact_url(settings.broker_url), "queues": rows}
 
 
 def render(data: dict[str, Any]) -> str:

@@ -53,7 +53,7 @@ class RulesConfiguration(BaseModel):
 
 class CargoCompanyConditions(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, title="CargoCompanyConditions")
-    cargo_company: StrictInt
+    cargo_company: StrictInt = Field(ge=1, le=2**63 - 1)
     rules_configuration: RulesConfiguration
 
 

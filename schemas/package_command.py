@@ -10,15 +10,22 @@ from domain.packaging import PackageCommand
 from schemas.errors import InvalidMessage
 
 
-class PackageCommandMessage(BaseModel):
+class PackageCommandBody(BaseModel):
+    """The seed's body of `POST /packages/{id}/command/`: the transition to run."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="PackageCommandBody")
+
+    slug: str = Field(min_length=1, max_length=100)
+    input_parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class PackageCommandMessage(PackageCommandBody):
     """Run the transition `slug` on a package given by `package_id` or `package_number`."""
 
     model_config = ConfigDict(extra="forbid", strict=True, title="PackageCommand")
 
     package_id: StrictInt | None = Field(default=None, ge=1)
     package_number: str | None = Field(default=None, min_length=1, max_length=300)
-    slug: str = Field(min_length=1, max_length=100)
-    input_parameters: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_package(self) -> Self:

@@ -82,3 +82,11 @@ def mark_replayed(engine: Engine, letter: dict[str, Any]) -> bool:
             .values(replayed_at=datetime.now(UTC))
         )
     return bool(marked.rowcount)
+
+
+def dead_letter_by_id(engine: Engine, record_id: int) -> dict[str, Any] | None:
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(t.dead_letters).where(t.dead_letters.c.id == record_id)
+        ).first()
+    return None if row is None else dict(row._mapping)

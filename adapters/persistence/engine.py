@@ -10,7 +10,9 @@ from sqlalchemy.engine import make_url
 from adapters.settings import database_url_with_driver
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, connect_timeout: int = 10, pool_timeout: float = 30.0
+) -> Engine:
     url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
@@ -21,7 +23,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # No pre-ping: it costs a round trip per transaction. A connection that died is
         # discarded when it fails; the message fails with it and dramatiq retries it.
         pool_recycle=1800,
-        connect_args={"connect_timeout": 10, "application_name": "oms"},
+        pool_timeout=pool_timeout,
+        connect_args={"connect_timeout": connect_timeout, "application_name": "oms"},
     )
 
 

@@ -261,3 +261,19 @@ runtime_flags = Table(
     Column("value", String(255), nullable=False),
     Column("updated_at", TimeStamp, nullable=False),
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Key, primary_key=True),
+    # "operator" or "merchant"; a merchant token carries its merchant_reference
+    Column("kind", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("merchant_reference", String(128)),
+    # sha256 of the key (hex); the key itself is never stored
+    Column("key_hash", String(64), nullable=False, unique=True),
+    # the key's first characters, not secret: tells keys apart in `oms tokens list`
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+    Column("revoked_at", TimeStamp),
+)

@@ -21,9 +21,9 @@ def register(commands: Commands) -> None:
     demo.set_defaults(handler=_demo)
 
     schemas = subcommands(commands, "schemas", "message contracts")
-    schemas.add_parser("export", help="write schemas/json/*.schema.json").set_defaults(
-        handler=_schemas_export
-    )
+    schemas.add_parser(
+        "export", help="write schemas/json/*.schema.json and the API's openapi.json"
+    ).set_defaults(handler=_schemas_export)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -33,8 +33,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _schemas_export(args: argparse.Namespace) -> int:
+    from api.openapi import write_openapi
     from schemas.export import write_schemas
 
     for path in write_schemas():
         print(path)
+    print(write_openapi())
     return 0

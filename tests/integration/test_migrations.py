@@ -31,6 +31,7 @@ TABLES = {
     "package_items",
     "outbox",
     "dead_letters",
+    "api_tokens",
     "alembic_version",
 }
 

@@ -1,0 +1,45 @@
+"""The queue snapshot of `oms queues --json` and `GET /api/v1/queues/`: per pipeline queue,
+ready, unacked, consumers, rates, retry backlog, dead-letter queue and recorded dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from adapters.messaging.queue_stats import (
+    from_management,
+    from_passive_declares,
+    management_url,
+    plain_http_refused,
+)
+from adapters.persistence import tables as t
+from adapters.settings import redact_url
+
+
+def recorded_dead_letters(engine: Engine) -> dict[str, int]:
+    """Dead letters not replayed yet, per queue."""
+    with engine.connect() as connection:
+        return dict(
+            connection.execute(
+                select(t.dead_letters.c.queue_name, func.count())
+                .where(t.dead_letters.c.replayed_at.is_(None))
+                .group_by(t.dead_letters.c.queue_name)
+            ).all()
+        )
+
+
+def queue_snapshot(
+    broker_url: str, engine: Engine, management_override: str | None = None
+) -> dict[str, Any]:
+    base = management_url(broker_url, management_override)
+    rows = from_management(broker_url, base)
+    source = f"management API at {base}"
+    if rows is None:
+        rows = from_passive_declares(broker_url)
+        why = plain_http_refused(broker_url, base) or "management API not reachable"
+        source = f"passive declares ({why}: no unacked counts or rates)"
+    recorded = recorded_dead_letters(engine)
+    for row in rows:
+        row["dead_letters_recorded"] = recorded.get(row["queue"], 0)
+    return {"source": source, "broker": redact_url(broker_url), "queues": rows}

@@ -1,0 +1,62 @@
+"""What request handlers share in one process: settings, the database engine and the broker
+publisher, all created lazily (building the app, e.g. for the OpenAPI document, connects to
+nothing)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from adapters.messaging.publisher import ConfirmingPublisher
+from adapters.persistence.engine import make_engine
+from adapters.settings import Settings
+
+DEFAULT_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    wait_seconds: float = DEFAULT_WAIT_SECONDS
+    poll_seconds: float = 0.1
+    _engine: Engine | None = None
+    _publisher: ConfirmingPublisher | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_env(cls) -> ApiContext:
+        wait = float(os.environ.get("OMS_API_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
+        return cls(Settings.from_env(), wait_seconds=max(0.0, wait))
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                # a database that is down fails the request in ~2 s (503), never hangs it
+                self._engine = make_engine(
+                    self.settings.database_url, pool_size=10, connect_timeout=2, pool_timeout=5
+                )
+            return self._engine
+
+    @property
+    def publisher(self) -> ConfirmingPublisher:
+        with self._lock:
+            if self._publisher is None:
+                self._publisher = ConfirmingPublisher(self.settings.broker_url, timeout=2.0)
+            return self._publisher
+
+    def close(self) -> None:
+        with self._lock:
+            if self._publisher is not None:
+                self._publisher.close()
+            if self._engine is not None:
+                self._engine.dispose()
+
+
+def context(request: Request) -> ApiContext:
+    found: ApiContext = request.app.state.context
+    return found

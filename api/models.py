@@ -1,0 +1,170 @@
+"""Response shapes, for the OpenAPI document (the public contract). Handlers return prepared
+JSON; schemathesis checks in the test suite that the answers conform to these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.model import TOTAL_NAMES
+
+Totals = dict[str, int]
+TOTALS_DOC = f"integer minor units: {', '.join(TOTAL_NAMES)}"
+
+
+class Channel(BaseModel):
+    id: int
+    name: str
+    channel_type: str
+
+
+class OrderSummary(BaseModel):
+    id: int
+    number: str
+    channel: Channel
+    status: str
+    status_code: int
+    currency: str
+    date_placed: str
+    created_at: str = Field(description="when the pipeline stored the order")
+    split: bool
+    totals: Totals = Field(description=TOTALS_DOC)
+
+
+class OrderItem(BaseModel):
+    id: int
+    sku: str
+    name: str
+    merchant_reference: str
+    product_offer_reference: str | None
+    quantity: int
+    price: int
+    discount_amount: int
+    tax_rate: str
+    tracking_number: str | None
+    status: str
+    status_code: int
+
+
+class Expense(BaseModel):
+    type: str
+    name: str
+    amount: int
+    tax_rate: str
+    merchant_reference: str | None
+
+
+class MerchantOrderRef(BaseModel):
+    reference: str
+    merchant_reference: str
+    totals: Totals
+    package_number: str | None
+
+
+class PackageItem(BaseModel):
+    order_item_id: int
+    quantity: int
+    status: str
+    status_code: int
+
+
+class Shipment(BaseModel):
+    id: int | None
+    tracking_number: str | None
+    cargo_company: dict[str, Any] | None
+    client: str
+    status: str
+    status_code: int
+
+
+class Package(BaseModel):
+    id: int | None
+    number: str | None
+    merchant_order: str
+    status: str
+    status_code: int
+    items: list[PackageItem]
+    shipment: Shipment | None
+
+
+class OrderDocument(BaseModel):
+    """The document of `oms show order NUMBER --json`."""
+
+    id: int | None
+    number: str
+    channel: Channel
+    status: str
+    status_code: int
+    currency: str
+    date_placed: str
+    tracking_number: str | None
+    cargo_company: dict[str, Any] | None
+    items: list[OrderItem]
+    expenses: list[Expense]
+    totals: Totals = Field(description=TOTALS_DOC)
+    marketplace_expenses: Totals
+    merchant_orders: list[MerchantOrderRef]
+    packages: list[Package]
+
+
+class CommandAccepted(BaseModel):
+    command_id: str
+    status_url: str
+
+
+class CommandStatus(BaseModel):
+    command_id: str
+    status: str = Field(description="applied, rejected or pending")
+    detail: str | None = None
+    package: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+
+
+class StoredConditions(BaseModel):
+    cargo_company: int
+    rules_configuration: dict[str, Any]
+
+
+class DeadLetter(BaseModel):
+    id: int
+    message_id: str
+    queue_name: str
+    actor_name: str
+    reason: str
+    failures: int
+    first_failed_at: str
+    last_failed_at: str
+    replayed_at: str | None
+
+
+class Replayed(BaseModel):
+    id: int
+    message_id: str
+    queue_name: str
+    replayed: bool
+
+
+class QueueRow(BaseModel):
+    queue: str
+    ready: int | None
+    unacked: int | None
+    consumers: int | None
+    publish_rate: float | None
+    deliver_rate: float | None
+    retry_backlog: int | None
+    dead_letter_queue: int | None
+    dead_letters_recorded: int
+
+
+class QueueSnapshot(BaseModel):
+    source: str
+    broker: str
+    queues: list[QueueRow]
+
+
+class Health(BaseModel):
+    healthy: bool
+    checks: dict[str, str] = Field(description="database, broker: ok or down with the reason")
+    detail: str | None = Field(default=None, description="which one is unavailable")

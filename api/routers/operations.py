@@ -1,0 +1,116 @@
+"""Operations: dead letters (as `oms dlq list/replay`), queues (as `oms queues --json`) and
+`GET /healthz` (no token): 200 when the database and the broker answer, else 503 naming them."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from adapters.messaging.publisher import BrokerUnavailable, fail_fast
+from adapters.messaging.replay import NotReplayable, replay_letter
+from adapters.persistence.dead_letters import dead_letter_by_id
+from adapters.queries.listing import dead_letter_page
+from adapters.queries.queues import queue_snapshot
+from api.auth import Context, Operator
+from api.context import ApiContext
+from api.errors import ERRORS, ApiError, Problem
+from api.models import DeadLetter, Health, QueueSnapshot, Replayed
+from api.pagination import Paged, PageParams, page_params, paged
+
+router = APIRouter(prefix="/api/v1", tags=["operations"], responses=ERRORS)
+health_router = APIRouter(tags=["operations"])
+
+MAX_ID = 2**63 - 1
+QueueName = Annotated[
+    str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,255}$", description="e.g. oms.ingest")
+]
+
+
+@router.get("/dead-letters/", response_model=Paged[DeadLetter])
+def list_dead_letters(
+    request: Request,
+    ctx: Context,
+    _who: Operator,
+    pages: Annotated[PageParams, Depends(page_params)],
+    queue: QueueName = None,
+) -> JSONResponse:
+    found = dead_letter_page(ctx.engine, queue, offset=pages.offset, limit=pages.limit)
+    return JSONResponse(paged(request, pages, found.count, found.rows))
+
+
+@router.post(
+    "/dead-letters/{letter_id}/replay/",
+    response_model=Replayed,
+    responses={
+        404: {"model": Problem, "description": "no such dead letter"},
+        409: {"model": Problem, "description": "not a dramatiq message: fix and publish it"},
+    },
+)
+def replay_dead_letter(
+    ctx: Context, _who: Operator, letter_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> JSONResponse:
+    letter = dead_letter_by_id(ctx.engine, letter_id)
+    if letter is None:
+        raise ApiError(404, f"dead letter {letter_id} not found")
+    try:
+        replay_letter(ctx.publisher.publish, ctx.engine, letter)
+    except NotReplayable as error:
+        raise ApiError(409, str(error)) from None
+    return JSONResponse(
+        {
+            "id": letter["id"],
+            "message_id": letter["message_id"],
+            "queue_name": letter["queue_name"],
+            "replayed": True,
+        }
+    )
+
+
+@router.get("/queues/", response_model=QueueSnapshot)
+def queues(ctx: Context, _who: Operator) -> JSONResponse:
+    broker_url = fail_fast(ctx.settings.broker_url, 2.0)
+    override = os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
+    try:
+        snapshot = queue_snapshot(broker_url, ctx.engine, override)
+    except (OSError, ConnectionError) as error:
+        raise BrokerUnavailable(str(error)) from None
+    except Exception as error:  # pika's connection errors share no base with OSError
+        if type(error).__module__.startswith("pika"):
+            raise BrokerUnavailable(str(error)) from None
+        raise
+    return JSONResponse(snapshot)
+
+
+def _checks(ctx: ApiContext) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"down: {type(error).__name__}"
+    try:
+        ctx.publisher.check()
+        checks["broker"] = "ok"
+    except BrokerUnavailable as error:
+        checks["broker"] = f"down: {str(error)[:200]}"
+    return checks
+
+
+@health_router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "database or broker unavailable"}},
+)
+async def healthz(ctx: Context) -> JSONResponse:
+    checks = await run_in_threadpool(_checks, ctx)
+    down = [name for name, verdict in checks.items() if verdict != "ok"]
+    body: dict[str, object] = {"healthy": not down, "checks": checks}
+    if down:
+        body["detail"] = " and ".join(down) + " unavailable"
+    return JSONResponse(body, status_code=503 if down else 200)

@@ -1,0 +1,75 @@
+"""`GET /api/v1/orders/` (summaries, paged, filtered) and `GET /api/v1/orders/{number}/` (the
+document of `oms show order --json`, through the same query)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from adapters.persistence.unit_of_work import SqlUnitOfWork
+from adapters.queries.listing import order_summaries
+from adapters.queries.orders import find_orders
+from api.auth import Context, Operator
+from api.errors import ERRORS, ApiError, Problem
+from api.models import OrderDocument, OrderSummary
+from api.pagination import Paged, PageParams, page_params, paged
+from api.params import CreatedFrom, CreatedTo
+from domain.statuses import OrderStatus
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=ERRORS)
+
+MAX_ID = 2**63 - 1
+STATUS_CODES = "|".join(str(s.value) for s in OrderStatus)
+ChannelId = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ID, description="the channel's id (orders are unique per channel)"),
+]
+# no control characters: they are not order numbers, and PostgreSQL refuses NUL
+Number = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+@router.get("/", response_model=Paged[OrderSummary])
+def list_orders(
+    request: Request,
+    ctx: Context,
+    _who: Operator,
+    pages: Annotated[PageParams, Depends(page_params)],
+    channel: ChannelId = None,
+    status: Annotated[
+        str | None, Query(pattern=f"^({STATUS_CODES})$", description="Omnitron status code")
+    ] = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
+) -> JSONResponse:
+    found = order_summaries(
+        ctx.engine,
+        channel_id=channel,
+        status=None if status is None else int(status),
+        created_from=created_from,
+        created_to=created_to,
+        offset=pages.offset,
+        limit=pages.limit,
+    )
+    return JSONResponse(paged(request, pages, found.count, found.rows))
+
+
+@router.get(
+    "/{number}/",
+    response_model=OrderDocument,
+    responses={
+        404: {"model": Problem, "description": "no such order"},
+        409: {"model": Problem, "description": "the number exists in several channels"},
+    },
+)
+def get_order(
+    ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
+) -> JSONResponse:
+    views = find_orders(SqlUnitOfWork(ctx.engine), number, channel)
+    if not views:
+        raise ApiError(404, f"order {number} not found")
+    if len(views) > 1:
+        channels = ", ".join(str(v["channel"]["id"]) for v in views)
+        raise ApiError(409, f"order {number} exists in channels {channels}: give ?channel=ID")
+    return JSONResponse(views[0])

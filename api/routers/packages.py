@@ -1,0 +1,89 @@
+"""The seed's command call, `POST /api/v1/packages/{id}/command/`: published to
+`oms.packaging` (the packaging workers stay the only writers), then its outcome awaited up to
+OMS_API_WAIT_SECONDS by polling the transition log with a short-lived connection per look, so
+no connection and no thread is held while waiting: 204 applied, 400 rejected, 202 not known yet.
+`GET /api/v1/package-commands/{command_id}/` reads an outcome later."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from adapters.messaging.publisher import PACKAGING
+from adapters.queries.package_commands import CommandOutcome, command_outcome, package_exists
+from api.auth import Context, Operator
+from api.errors import ERRORS, ApiError, Problem
+from api.models import CommandAccepted, CommandStatus
+from schemas.package_command import PackageCommandBody
+
+router = APIRouter(prefix="/api/v1", tags=["packages"], responses=ERRORS)
+
+MAX_ID = 2**63 - 1
+
+
+async def await_outcome(ctx: Context, message_id: str) -> CommandOutcome | None:
+    deadline = time.monotonic() + ctx.wait_seconds
+    pause = ctx.poll_seconds / 2
+    while True:
+        found = await run_in_threadpool(command_outcome, ctx.engine, message_id)
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, 0.5)
+
+
+@router.post(
+    "/packages/{package_id}/command/",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "applied"},
+        202: {"model": CommandAccepted, "description": "outcome not known in time"},
+        400: {"model": Problem, "description": "rejected; the reason names the package's state"},
+        404: {"model": Problem, "description": "no such package"},
+    },
+)
+async def run_command(
+    request: Request,
+    ctx: Context,
+    _who: Operator,
+    package_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: PackageCommandBody,
+) -> Response:
+    if not await run_in_threadpool(package_exists, ctx.engine, package_id):
+        raise ApiError(404, f"package {package_id} not found")
+    message = {"package_id": package_id, **body.model_dump()}
+    command_id = str(uuid.uuid4())
+    await run_in_threadpool(ctx.publisher.publish, *PACKAGING, message, command_id)
+    found = await await_outcome(ctx, command_id)
+    if found is None:
+        url = str(request.url_for("command_status", command_id=command_id))
+        return JSONResponse(
+            {"command_id": command_id, "status_url": url},
+            status_code=202,
+            headers={"Location": url},
+        )
+    if found.applied:
+        return Response(status_code=204)
+    raise ApiError(400, found.reason)
+
+
+@router.get("/package-commands/{command_id}/", response_model=CommandStatus, name="command_status")
+def command_status(ctx: Context, _who: Operator, command_id: uuid.UUID) -> JSONResponse:
+    found = command_outcome(ctx.engine, str(command_id))
+    body: dict[str, str | None] = {"command_id": str(command_id), "status": "pending"}
+    if found is not None:
+        body.update(
+            status=found.outcome,
+            detail=found.reason,
+            package=found.package,
+            from_status=found.from_status,
+            to_status=found.to_status,
+        )
+    return JSONResponse(body)
