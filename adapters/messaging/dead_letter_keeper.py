@@ -5,38 +5,26 @@ the worker middleware. The table is then the one place to list and replay dead l
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pika
 import structlog
 
+from adapters.messaging import envelope
+
 log = structlog.get_logger(__name__)
 PIPELINE_QUEUES = ("oms.ingest", "oms.split", "oms.packaging", "oms.report", "oms.poll")
+NO_REASON = "dead-lettered (no reason was recorded by a worker)"
 Record = Callable[[dict[str, Any], str, bool], None]  # (message, reason, keep_existing_reason)
 
 
 def as_message(queue: str, body: bytes) -> tuple[dict[str, Any], str | None]:
     """The stored form of an XQ body, and a reason when dramatiq could not have run it."""
-    try:
-        message = json.loads(body)
-        if isinstance(message, dict) and {"message_id", "actor_name", "args"} <= message.keys():
-            message.setdefault("queue_name", queue)
-            return message, None
-        problem = "is JSON but not a dramatiq message (message_id, actor_name, args)"
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        problem = f"is not JSON ({type(error).__name__})"
-    digest = hashlib.sha256(body).hexdigest()[:32]
-    raw = {
-        "message_id": f"raw-{digest}",
-        "queue_name": queue,
-        "actor_name": "-",
-        "args": [],
-        "raw": body.decode("utf-8", errors="replace")[:100_000],
-    }
-    return raw, f"undecodable message: the body {problem}; never processed"
+    data, problem = envelope.decode(body)
+    if problem is None:
+        return envelope.stored_form(queue, body, data, None), None
+    return envelope.stored_form(queue, body, data, problem), envelope.undecodable(problem)
 
 
 def drain(url: str, record: Record, queues: tuple[str, ...] = PIPELINE_QUEUES) -> int:
@@ -55,8 +43,8 @@ def drain(url: str, record: Record, queues: tuple[str, ...] = PIPELINE_QUEUES) -
                 if method is None:
                     break
                 message, reason = as_message(queue, body)
-                fallback = reason or "dead-lettered (no reason was recorded by a worker)"
-                record(message, fallback, reason is None)
+                # the worker's (or its consumer's) record, when there is one, has the reason
+                record(message, reason or NO_REASON, True)
                 channel.basic_ack(method.delivery_tag)
                 moved += 1
             channel.close()
