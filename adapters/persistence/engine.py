@@ -18,6 +18,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # No pre-ping: it costs a round trip per transaction. A connection that died is
         # discarded when it fails; the message fails with it and dramatiq retries it.
         pool_recycle=1800,
+        # a failed statement's bound values are bodies (customer e-mail, names, addresses): its
+        # error, which reaches tracebacks, logs and retry options, names the SQL only
+        hide_parameters=True,
         connect_args={"connect_timeout": 10, "application_name": "oms"},
     )
 
@@ -25,7 +28,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     """SQLite with WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writer threads
     queue for the write lock instead of failing on a read-to-write upgrade."""
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
