@@ -1,21 +1,70 @@
-"""Settings from environment variables (spec section 8). Secrets are never logged or printed."""
+"""Settings from environment variables (spec section 8). Secrets are never logged or printed.
+Bad values fail here, when a command or worker starts, with a message naming the variable."""
 
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/oms"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 EMBEDDED_BROKER_URL = "stub://"
 
 _TRUE = {"1", "true", "yes", "on"}
+# The driver the project installs (psycopg2-binary). SQLAlchemy 2.1 reads a bare
+# `postgresql://` as psycopg 3, which is not installed.
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_POSTGRES_DRIVER = "postgresql+psycopg2://"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; the message names the variable and never its secret."""
 
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in _TRUE
+
+
+def _whole_number(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number >= {minimum}, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be a whole number >= {minimum}, not {value}")
+    return value
+
+
+def database_url_with_driver(url: str) -> str:
+    """`postgresql://…` and `postgres://…` (how most people write it) mean psycopg2 here."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return _POSTGRES_DRIVER + url[len(scheme) :]
+    return url
+
+
+def check_url(name: str, url: str) -> str:
+    """Fail on a URL whose credentials are not percent-encoded, without echoing any of it: a
+    '/' or '@' in a password moves the host boundary, and the parser's own error would quote
+    part of the password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a password fragment read as the port)
+        broken = parts.scheme != "sqlite" and "@" in parts.path
+    except ValueError:
+        broken = True
+    if broken:
+        raise SettingsError(
+            f"{name} cannot be parsed: percent-encode reserved characters in its user name "
+            "and password ('/' as %2F, '@' as %40, ':' as %3A, '%' as %25)"
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -34,17 +83,18 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
+        database_url = env.get("OMS_DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
-            database_url=env.get("OMS_DATABASE_URL", DEFAULT_DATABASE_URL),
-            broker_url=env.get("OMS_BROKER_URL", DEFAULT_BROKER_URL),
+            database_url=check_url("OMS_DATABASE_URL", database_url_with_driver(database_url)),
+            broker_url=check_url("OMS_BROKER_URL", env.get("OMS_BROKER_URL", DEFAULT_BROKER_URL)),
             omnitron_url=env.get("OMNITRON_URL", cls.omnitron_url),
             omnitron_username=env.get("OMNITRON_USERNAME", cls.omnitron_username),
             omnitron_password=env.get("OMNITRON_PASSWORD", cls.omnitron_password),
             auto_run_ship_the_package_command=_flag("AUTO_RUN_SHIP_THE_PACKAGE_COMMAND", False),
-            poll_interval_seconds=int(env.get("POLL_INTERVAL_SECONDS", "60")),
+            poll_interval_seconds=_whole_number("POLL_INTERVAL_SECONDS", 60),
             main_merchant_reference=env.get("MAIN_MERCHANT_REFERENCE", "MAIN"),
-            worker_threads=int(env.get("OMS_WORKER_THREADS", "8")),
-            poll_batch_size=int(env.get("POLL_BATCH_SIZE", "50")),
+            worker_threads=_whole_number("OMS_WORKER_THREADS", 8),
+            poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
         )
 
     @property

@@ -1,11 +1,13 @@
 """`oms bench ingest`: orders/s and publish-to-commit latency of the ingest -> split pipeline
 on the real services, against a no-op dramatiq chain with the same hops measured in the same
-run. Workers run as `dramatiq` subprocesses, as in production."""
+run. Workers run as `dramatiq` subprocesses, as in production, on a database and vhost made
+for the run (never the configured ones) and dropped after it."""
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from cli.generate import generate_orders
+from cli.scratch import Scratch, scratch_services
 
 PUBLISHER_THREADS = 4
 
@@ -183,16 +186,23 @@ def _phase(
 
 
 def bench_ingest(*, orders: int, processes: int, threads: int) -> int:
-    settings = Settings.from_env()
-    if settings.embedded_broker or settings.database_url.startswith("sqlite"):
-        raise SystemExit("oms bench ingest runs on the real services: set PostgreSQL/RabbitMQ URLs")
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url, pool_size=2)
+    """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
+    with scratch_services(Settings.from_env(), "bench") as scratch:
+        print(
+            f"oms bench ingest: scratch database {scratch.database} and vhost {scratch.vhost} "
+            "on the configured servers (removed at the end)"
+        )
+        return _bench_ingest(scratch, orders=orders, processes=processes, threads=threads)
+
+
+def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int) -> int:
+    upgrade(scratch.database_url)
+    engine = make_engine(scratch.database_url, pool_size=2)
     folder = Path(tempfile.mkdtemp(prefix="oms-bench-"))
     env = {
         **os.environ,
-        "OMS_DATABASE_URL": settings.database_url,
-        "OMS_BROKER_URL": settings.broker_url,
+        "OMS_DATABASE_URL": scratch.database_url,
+        "OMS_BROKER_URL": scratch.broker_url,
         "OMS_LOG_LEVEL": "WARNING",
         "OMS_WORKER_THREADS": str(threads),
         "OMS_BENCH_DIR": str(folder),
@@ -236,14 +246,17 @@ def bench_ingest(*, orders: int, processes: int, threads: int) -> int:
             rate,
         )
 
-    pipeline = pipeline_run(orders, None, "pipeline")
-    print(pipeline.line())
-    noop = noop_run(orders, None, "no-op chain")
-    print(noop.line())
-    paced = max(10.0, pipeline.rate / 2)
-    latency = pipeline_run(max(100, orders // 4), paced, f"at {paced:.0f}/s")
-    print(latency.line() + "  (pipeline latency at half its throughput)")
-    engine.dispose()
+    try:
+        pipeline = pipeline_run(orders, None, "pipeline")
+        print(pipeline.line())
+        noop = noop_run(orders, None, "no-op chain")
+        print(noop.line())
+        paced = max(10.0, pipeline.rate / 2)
+        latency = pipeline_run(max(100, orders // 4), paced, f"at {paced:.0f}/s")
+        print(latency.line() + "  (pipeline latency at half its throughput)")
+    finally:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     print(
         f"ratio {pipeline.rate / noop.rate:.2f} (pipeline {pipeline.rate:.1f} orders/s, "
         f"no-op chain {noop.rate:.1f} orders/s)"

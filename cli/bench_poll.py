@@ -1,9 +1,9 @@
 """`oms bench poll --packages N`: one poll cycle over N packed packages on the real services.
-It makes a scratch database, seeds N packed packages with bulk inserts into the pipeline's own
-tables (the per-order repository path would take minutes at this size), registers their orders
-in an in-process Omnitron simulator with every item at 500, runs the poll workers as `dramatiq`
-subprocesses, starts one cycle and reports packages/s, Omnitron calls per package and the
-cycle's duration."""
+It makes a database and a vhost of its own (never the configured ones; cli/scratch.py), seeds
+N packed packages with bulk inserts into the pipeline's own tables (the per-order repository
+path would take minutes at this size), registers their orders in an in-process Omnitron
+simulator with every item at 500, runs the poll workers as `dramatiq` subprocesses, starts one
+cycle and reports packages/s, Omnitron calls per package and the cycle's duration."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select
 
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
@@ -25,6 +24,7 @@ from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from cli.bench import _wait_for_consumers
+from cli.scratch import Scratch, scratch_services
 from domain.model import TOTAL_NAMES
 
 CHUNK = 2000
@@ -159,20 +159,22 @@ def _seed(engine: Engine, simulator: OmnitronSimulator, count: int) -> None:
                 simulator.state.item_order[base + i] = number
 
 
-def _scratch_database(url: str) -> tuple[str, Engine]:
-    parsed = make_url(url)
-    name = f"oms_bench_poll_{uuid.uuid4().hex[:8]}"
-    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    return parsed.set(database=name).render_as_string(hide_password=False), server
-
-
 def bench_poll(*, packages: int, processes: int, threads: int, batch_size: int) -> int:
-    settings = Settings.from_env()
-    if settings.embedded_broker or settings.database_url.startswith("sqlite"):
-        raise SystemExit("oms bench poll runs on the real services: set PostgreSQL/RabbitMQ URLs")
-    url, server = _scratch_database(settings.database_url)
+    """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
+    with scratch_services(Settings.from_env(), "bench") as scratch:
+        print(
+            f"oms bench poll: scratch database {scratch.database} and vhost {scratch.vhost} "
+            "on the configured servers (removed at the end)"
+        )
+        return _bench_poll(
+            scratch, packages=packages, processes=processes, threads=threads, batch_size=batch_size
+        )
+
+
+def _bench_poll(
+    scratch: Scratch, *, packages: int, processes: int, threads: int, batch_size: int
+) -> int:
+    url = scratch.database_url
     simulator = OmnitronSimulator()
     simulator.start()
     worker: subprocess.Popen[bytes] | None = None
@@ -189,6 +191,7 @@ def bench_poll(*, packages: int, processes: int, threads: int, batch_size: int) 
         env = {
             **os.environ,
             "OMS_DATABASE_URL": url,
+            "OMS_BROKER_URL": scratch.broker_url,
             "OMNITRON_URL": simulator.url,
             "OMNITRON_USERNAME": "oms",
             "OMNITRON_PASSWORD": "oms",
@@ -202,6 +205,8 @@ def bench_poll(*, packages: int, processes: int, threads: int, batch_size: int) 
                 "-m",
                 "dramatiq",
                 "workers.poll",
+                "--queues",
+                "oms.poll",
                 "--processes",
                 str(processes),
                 "--threads",
@@ -212,7 +217,7 @@ def bench_poll(*, packages: int, processes: int, threads: int, batch_size: int) 
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for_consumers(settings.broker_url, ["oms.poll"], processes)
+        _wait_for_consumers(scratch.broker_url, ["oms.poll"], processes)
         simulator.state.log.clear()
         begin = time.time()
         subprocess.run(
@@ -240,9 +245,6 @@ def bench_poll(*, packages: int, processes: int, threads: int, batch_size: int) 
             os.killpg(worker.pid, 15)
             worker.wait(timeout=60)
         simulator.stop()
-        with server.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        server.dispose()
 
 
 def _wait_moved(engine: Engine, expected: int, timeout: float = 600) -> int:

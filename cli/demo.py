@@ -1,12 +1,16 @@
-"""`oms demo`: the whole flow in one process. With no settings it is embedded (SQLite, the
-in-process broker, in-process workers); with OMS_DATABASE_URL and OMS_BROKER_URL set, the same
-flow runs against PostgreSQL and RabbitMQ."""
+"""`oms demo`: the whole flow in one process. It never touches anything it did not create: it is
+embedded (a temporary SQLite file, the in-process broker, in-process workers, an in-process
+Omnitron simulator) whatever the environment says; with --real-services the same flow runs on
+PostgreSQL and RabbitMQ, in a database and vhost of its own on the configured servers
+(cli/scratch.py), still with its own simulator. Everything it made is removed at the end."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +21,9 @@ from sqlalchemy import Engine, func, select
 
 from adapters.persistence import tables as t
 from adapters.persistence.migrate import upgrade
+from adapters.settings import Settings
 from cli.generate import generate_orders
+from cli.scratch import scratch_services
 from domain.money import format_minor_units
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
@@ -46,15 +52,6 @@ INVALID_ORDERS: list[dict[str, Any]] = [
 ]
 
 
-def _configure_environment() -> str:
-    if "OMS_DATABASE_URL" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="oms-demo-")
-        os.environ["OMS_DATABASE_URL"] = f"sqlite:///{folder}/oms.sqlite3"
-    os.environ.setdefault("OMS_BROKER_URL", "stub://")
-    os.environ.setdefault("OMS_LOG_LEVEL", "WARNING")
-    return "embedded" if os.environ["OMS_BROKER_URL"].startswith("stub:") else "services"
-
-
 def example_orders() -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("order-*.json"))]
 
@@ -80,43 +77,51 @@ def _wait(engine: Engine, numbers: set[str], rejected_ids: set[str], timeout: fl
 
 
 def _omnitron(valid: list[dict[str, Any]]) -> Any:
-    """The Omnitron the demo reports to: OMNITRON_URL when set, else an in-process simulator.
-    Every order is registered there first, as Omnitron would have it."""
-    simulator = None
-    if "OMNITRON_URL" not in os.environ:
-        from adapters.omnitron.simulator import OmnitronSimulator
+    """The demo's own Omnitron simulator (never OMNITRON_URL's), with every order registered
+    first, as Omnitron would have it."""
+    from adapters.omnitron.simulator import OmnitronSimulator
 
-        simulator = OmnitronSimulator(username="oms", password="oms")
-        simulator.start()
-        os.environ.update(
-            OMNITRON_URL=simulator.url, OMNITRON_USERNAME="oms", OMNITRON_PASSWORD="oms"
-        )
-    base = os.environ["OMNITRON_URL"].rstrip("/")
-    session = requests.Session()
-    key = session.post(
-        f"{base}/api/v1/auth/login/",
-        json={
-            "username": os.environ.get("OMNITRON_USERNAME", "oms"),
-            "password": os.environ.get("OMNITRON_PASSWORD", "oms"),
-        },
-        timeout=10,
-    ).json()["key"]
-    session.headers["Authorization"] = f"Token {key}"
-    for body in valid:
-        session.post(f"{base}/api/v1/orders/", json=body, timeout=10).raise_for_status()
-    session.delete(f"{base}/sim/requests", timeout=10)
+    simulator = OmnitronSimulator(username="oms", password="oms")
+    simulator.start()
+    os.environ.update(OMNITRON_URL=simulator.url, OMNITRON_USERNAME="oms", OMNITRON_PASSWORD="oms")
+    try:
+        session = requests.Session()
+        key = session.post(
+            f"{simulator.url}/api/v1/auth/login/",
+            json={"username": "oms", "password": "oms"},
+            timeout=10,
+        ).json()["key"]
+        session.headers["Authorization"] = f"Token {key}"
+        for body in valid:
+            answer = session.post(f"{simulator.url}/api/v1/orders/", json=body, timeout=10)
+            answer.raise_for_status()
+    except BaseException:
+        simulator.stop()
+        raise
+    simulator.state.log.clear()
     return simulator
 
 
-def _simulator_requests() -> list[dict[str, Any]]:
-    base = os.environ["OMNITRON_URL"].rstrip("/")
-    answer = requests.get(f"{base}/sim/requests", timeout=10)
-    return list(answer.json()) if answer.ok else []
+def run_demo(generated: int = 20, *, real_services: bool = False) -> int:
+    os.environ.setdefault("OMS_LOG_LEVEL", "WARNING")
+    if real_services:
+        with scratch_services(Settings.from_env(), "demo") as scratch:
+            print(
+                f"oms demo: scratch database {scratch.database} and vhost {scratch.vhost} "
+                "on the configured servers (removed at the end)"
+            )
+            return _run(generated, "real services", scratch.database_url, scratch.broker_url)
+    folder = tempfile.mkdtemp(prefix="oms-demo-")
+    try:
+        return _run(generated, "embedded", f"sqlite:///{folder}/oms.sqlite3", "stub://")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_demo(generated: int = 20) -> int:
-    mode = _configure_environment()
-    upgrade(os.environ["OMS_DATABASE_URL"])
+def _run(generated: int, mode: str, database_url: str, broker_url: str) -> int:
+    # set before the workers package is imported: it reads them once
+    os.environ.update(OMS_DATABASE_URL=database_url, OMS_BROKER_URL=broker_url)
+    upgrade(database_url)
     run = f"{random.randrange(16**4):04X}"
     valid = example_orders() + generate_orders(
         generated,
@@ -125,7 +130,23 @@ def run_demo(generated: int = 20) -> int:
         first_item_id=random.randrange(10**11, 10**12),
     )
     simulator = _omnitron(valid)
+    try:
+        return _flow(valid, mode, simulator)
+    finally:
+        simulator.stop()
+        _close_connections()
 
+
+def _close_connections() -> None:
+    """The broker's and the engine's connections go before their vhost and database do."""
+    if "workers.broker" in sys.modules:
+        from workers import bootstrap, broker
+
+        broker.close()
+        bootstrap.engine().dispose()
+
+
+def _flow(valid: list[dict[str, Any]], mode: str, simulator: Any) -> int:
     import dramatiq
 
     from adapters.persistence.dead_letters import dead_letters
@@ -156,9 +177,9 @@ def run_demo(generated: int = 20) -> int:
         commands = pack_all(broker, views())
         wait_for_reports(engine, commands)
         packed_at = time.monotonic() - started
+        final = views()
     finally:
         worker.stop()
-    final = views()
 
     print(
         f"oms demo ({mode}): {len(valid)} orders ingested and split in {split_at:.2f} s; "
@@ -188,9 +209,7 @@ def run_demo(generated: int = 20) -> int:
     print("\npackaging commands (CHANNEL_BASED_COMPLETE_PACKAGING on every package):")
     print(outcomes_table(engine, commands))
     print("\nreports received by Omnitron:")
-    print(reports_table(_simulator_requests()))
-    if simulator is not None:
-        simulator.stop()
+    print(reports_table(list(simulator.state.log)))
     broken = sum(not identity_holds(v) for v in final)
     print(f"\n{len(final)} orders stored, {broken} with a broken totals identity")
     return 1 if broken else 0

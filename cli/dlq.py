@@ -126,8 +126,12 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
             message = letter["message"]
             body = message["args"][0] if message["args"] else None
             publish(broker, queue, message["actor_name"], body, message_id=message["message_id"])
-            mark_replayed(engine, letter["id"])
-            print(f"replayed {letter['id']} ({letter['message_id']})")
+            # after the publish, and only if it has not failed again meanwhile (a crash in
+            # between leaves it unmarked: replaying it again is harmless, same message id)
+            if mark_replayed(engine, letter):
+                print(f"replayed {letter['id']} ({letter['message_id']})")
+            else:
+                print(f"replayed {letter['id']} ({letter['message_id']}): failed again already")
     finally:
         broker.close()
     print(f"{len(replayable)} replayed to {queue}")

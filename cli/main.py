@@ -13,8 +13,18 @@ from cli.commands import bench, db, demo, dlq, orders, package, poll, watch, wor
 GROUPS = (db, orders, package, poll, worker, watch, dlq, demo, bench)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("oms-pipeline")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oms", description="Marketplace order pipeline")
+    parser.add_argument("--version", action="version", version=f"oms {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(commands)

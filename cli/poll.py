@@ -20,17 +20,22 @@ def scheduler(*, once: bool) -> int:
     from workers import bootstrap
 
     settings = bootstrap.settings()
-    interval = max(1, settings.poll_interval_seconds)
+    interval = settings.poll_interval_seconds  # >= 1: Settings checked it
     log.info("scheduler.started", interval_s=interval)
+    was_on: bool | None = None
     while True:
         try:
-            cycle = poll_service.tick(
-                datetime.now(UTC),
-                interval,
-                bootstrap.unit_of_work(),
-                settings.auto_run_ship_the_package_command,
-            )
-            log.info("scheduler.tick", cycle=cycle, started=cycle is not None)
+            default = settings.auto_run_ship_the_package_command
+            is_on = poll_service.auto_run(bootstrap.unit_of_work(), default)
+            if is_on != was_on:  # say it when it changes, not at every tick
+                log.info("scheduler.polling_on" if is_on else "scheduler.polling_off")
+                was_on = is_on
+            if is_on:
+                cycle = poll_service.tick(
+                    datetime.now(UTC), interval, bootstrap.unit_of_work(), default
+                )
+                if cycle is not None:
+                    log.info("scheduler.cycle_started", cycle=cycle)
         except Exception as error:  # database or broker away: the next tick tries again
             log.warning("scheduler.tick_failed", error=repr(error))
         if once:

@@ -10,7 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from adapters.messaging.queue_stats import from_management, from_passive_declares, management_url
+from adapters.messaging.queue_stats import (
+    from_management,
+    from_passive_declares,
+    management_url,
+    plain_http_refused,
+)
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.settings import Settings, redact_url
@@ -34,7 +39,8 @@ def snapshot(settings: Settings) -> dict[str, Any]:
     source = f"management API at {base}"
     if rows is None:
         rows = from_passive_declares(settings.broker_url)
-        source = "passive declares (management API not reachable: no unacked counts or rates)"
+        why = plain_http_refused(settings.broker_url, base) or "management API not reachable"
+        source = f"passive declares ({why}: no unacked counts or rates)"
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         with engine.connect() as c:

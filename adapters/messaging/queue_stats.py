@@ -13,10 +13,24 @@ from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES
 
 
 def management_url(amqp_url: str, override: str | None) -> str:
+    """The management API next to the broker: HTTPS on 15671 when the broker speaks amqps."""
     if override:
         return override.rstrip("/")
     host = urlsplit(amqp_url).hostname or "127.0.0.1"
+    if urlsplit(amqp_url).scheme == "amqps":
+        return f"https://{host}:15671"
     return f"http://{host}:15672"
+
+
+def plain_http_refused(amqp_url: str, base: str) -> str | None:
+    """Why the broker's credentials must not go to `base`: an amqps broker's password is never
+    sent as basic auth over plain HTTP. None when sending them is fine."""
+    if urlsplit(amqp_url).scheme == "amqps" and urlsplit(base).scheme != "https":
+        return (
+            "the broker URL is amqps and the management URL is not https, so its credentials "
+            "are not sent there; set OMS_RABBITMQ_MANAGEMENT_URL to the https address"
+        )
+    return None
 
 
 def _vhost(amqp_url: str) -> str:
@@ -25,6 +39,8 @@ def _vhost(amqp_url: str) -> str:
 
 
 def from_management(amqp_url: str, base: str) -> list[dict[str, Any]] | None:
+    if plain_http_refused(amqp_url, base) is not None:
+        return None
     parts = urlsplit(amqp_url)
     auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
     try:

@@ -64,10 +64,18 @@ def dead_letter(engine: Engine, queue_name: str, record_id: int) -> dict[str, An
     return None if row is None else dict(row._mapping)
 
 
-def mark_replayed(engine: Engine, record_id: int) -> None:
+def mark_replayed(engine: Engine, letter: dict[str, Any]) -> bool:
+    """Mark a record replayed after its message was put back, unless it failed again since it
+    was read (a worker may dead-letter the replayed message before this runs): that newer
+    failure stays visible as not replayed. False when it did."""
     with engine.begin() as connection:
-        connection.execute(
+        marked = connection.execute(
             update(t.dead_letters)
-            .where(t.dead_letters.c.id == record_id)
+            .where(
+                t.dead_letters.c.id == letter["id"],
+                t.dead_letters.c.failures == letter["failures"],
+                t.dead_letters.c.last_failed_at == letter["last_failed_at"],
+            )
             .values(replayed_at=datetime.now(UTC))
         )
+    return bool(marked.rowcount)

@@ -7,8 +7,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from adapters.settings import database_url_with_driver
+
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return create_engine(

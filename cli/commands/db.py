@@ -16,6 +16,8 @@ def register(commands: Commands) -> None:
 def _upgrade(args: argparse.Namespace) -> int:
     from adapters.persistence.migrate import upgrade
 
-    upgrade(Settings.from_env().database_url)
-    print("database is at the latest migration")
+    applied = upgrade(Settings.from_env().database_url)
+    for line in applied:
+        print(f"applied {line}")
+    print("database is at the latest migration" + ("" if applied else "; none were due"))
     return 0

@@ -9,9 +9,14 @@ from cli.commands import Commands, subcommands
 
 
 def register(commands: Commands) -> None:
-    demo = commands.add_parser("demo", help="the whole flow; embedded unless OMS_* URLs are set")
+    demo = commands.add_parser("demo", help="the whole flow, embedded (touches nothing real)")
     demo.add_argument(
         "--orders", type=int, default=20, help="generated orders besides the examples"
+    )
+    demo.add_argument(
+        "--real-services",
+        action="store_true",
+        help="run on PostgreSQL and RabbitMQ, in a database and vhost of its own (removed after)",
     )
     demo.set_defaults(handler=_demo)
 
@@ -31,7 +36,7 @@ def register(commands: Commands) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from cli.demo import run_demo
 
-    return run_demo(generated=args.orders)
+    return run_demo(generated=args.orders, real_services=args.real_services)
 
 
 def _omnitron_sim(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ def _publish_orders(args: argparse.Namespace) -> int:
         ids = publish_orders(broker, read_bodies(args.file), progress=sys.stderr.isatty())
     finally:
         broker.close()
-    print(f"published {len(ids)} orders to oms.ingest")
+    print(f"published {len(ids)} order{'' if len(ids) == 1 else 's'} to oms.ingest")
     return 0
 
 

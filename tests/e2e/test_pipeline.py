@@ -39,7 +39,7 @@ def orders(count: int, tag: str) -> tuple[str, list[dict[str, object]]]:
 def test_published_example_shows_the_spec_totals(pipeline: Pipeline, db: Engine) -> None:
     pipeline.start_workers()
     published = pipeline.run_oms("publish", "orders", str(EXAMPLES / "order-two-merchants.json"))
-    assert published.stdout.strip() == "published 1 orders to oms.ingest"
+    assert published.stdout.strip() == "published 1 order to oms.ingest"
     wait_for(lambda: split_count(db, "TY-100042") == 1, 60, "TY-100042 to be split")
 
     shown = json.loads(pipeline.run_oms("show", "order", "TY-100042", "--json").stdout)

@@ -1,0 +1,84 @@
+"""`oms bench` never touches the live pipeline (issue 8, item 12): it makes its own database and
+vhost on the configured servers and removes them at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import Engine
+
+from adapters.messaging.broker import build_broker
+from adapters.messaging.publisher import publish
+from tests import services
+from tests.e2e.isolation import (
+    database_exists,
+    oms,
+    orders_like,
+    queue_exists,
+    scratch_names,
+    vhost_exists,
+)
+from tests.e2e.pipeline import ROOT
+
+pytestmark = [pytest.mark.services, pytest.mark.e2e]
+
+
+def test_bench_poll_leaves_the_live_poll_queue_alone(
+    postgres_url: str, rabbitmq_url: str, db: Engine
+) -> None:
+    services.purge_queues(rabbitmq_url)
+    live = build_broker(rabbitmq_url, [])
+    live.declare_queue("oms.poll", ensure=True)
+    publish(live, "oms.poll", "start_poll_cycle", {"cycle": 1234})  # the live pipeline's
+    live.close()
+    env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
+    run = oms(env, "bench", "poll", "--packages", "20", "--processes", "1", "--threads", "2")
+    assert run.returncode == 0, run.stderr
+    assert services.queue_depth(rabbitmq_url, "oms.poll") == 1, "the bench took a live message"
+    assert orders_like(db, "BPOLL-%") == 0
+    database, vhost = scratch_names(run.stdout)
+    assert not database_exists(postgres_url, database) and not vhost_exists(vhost)
+
+
+def test_bench_ingest_writes_nothing_into_the_configured_database_or_vhost(
+    postgres_url: str, rabbitmq_url: str, db: Engine
+) -> None:
+    env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
+    run = oms(env, "bench", "ingest", "--orders", "20", "--processes", "1", "--threads", "2")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1].startswith("ratio ")
+    assert orders_like(db, "BENCH-%") == 0, "benchmark orders in the configured database"
+    assert not queue_exists(rabbitmq_url, "bench.noop.first")
+    database, vhost = scratch_names(run.stdout)
+    assert not database_exists(postgres_url, database) and not vhost_exists(vhost)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_bench_removes_its_database_and_vhost(
+    postgres_url: str, rabbitmq_url: str, signum: int
+) -> None:
+    env = {
+        **os.environ,
+        "OMS_DATABASE_URL": postgres_url,
+        "OMS_BROKER_URL": rabbitmq_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    run = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "bench", "poll", "--packages", "5000"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout is not None
+    first = run.stdout.readline()
+    database, vhost = scratch_names(first)
+    assert database_exists(postgres_url, database) and vhost_exists(vhost)
+    run.send_signal(signum)
+    assert run.wait(timeout=120) == 130, run.stderr.read() if run.stderr else ""
+    assert not database_exists(postgres_url, database) and not vhost_exists(vhost)
