@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import dramatiq
 import pika
 import pytest
+import structlog
 from sqlalchemy import Engine
 
 from adapters.messaging.broker import build_broker
@@ -26,6 +27,13 @@ from adapters.persistence.engine import make_engine
 from tests import services
 
 pytestmark = [pytest.mark.services]
+
+
+@pytest.fixture(autouse=True)
+def default_structlog() -> None:
+    """A test that ran the CLI under capsys may have left structlog writing to a closed
+    stream; the middleware under test logs, so start from structlog's defaults."""
+    structlog.reset_defaults()
 
 
 def vhost_of(url: str) -> str:

@@ -9,12 +9,22 @@ from typing import Any
 
 import dramatiq
 import pytest
+import structlog
 from dramatiq.middleware import Middleware
 
 from adapters.messaging.broker import build_broker
 from adapters.messaging.middleware import DeadLetterRecorder
 
 LIMIT_MS = 300
+
+
+@pytest.fixture(autouse=True)
+def default_structlog() -> None:
+    """A test that ran the CLI under capsys may have left structlog writing to a closed
+    stream; the middleware under test logs, so start from structlog's defaults."""
+    structlog.reset_defaults()
+
+
 SLOW_S = 1.2  # the limit's monitor checks once a second: well past the limit
 
 
