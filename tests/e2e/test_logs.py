@@ -34,7 +34,9 @@ def test_an_order_failing_transiently_leaves_no_personal_data_in_any_log_line(
     with db.begin() as c:
         c.exec_driver_sql("ALTER TABLE orders RENAME TO orders_away")  # a transient failure
     pipeline.start_workers()
-    pipeline.run_oms("publish", "orders", str(write_json_lines(tmp_path / "o.jsonl", [body])))
+    published = pipeline.run_oms(
+        "publish", "orders", str(write_json_lines(tmp_path / "o.jsonl", [body]))
+    )
 
     def failures() -> list[str]:
         return [line for line in log_lines(tmp_path) if "Failed to process message" in line]
@@ -47,7 +49,7 @@ def test_an_order_failing_transiently_leaves_no_personal_data_in_any_log_line(
     wait_for(lambda: split_count(db, prefix) == 1, 90, "the order once its table is back")
     pipeline.stop()
 
-    lines = log_lines(tmp_path)
+    lines = log_lines(tmp_path) + (published.stdout + published.stderr).splitlines()
     leaks = [line for line in lines if marker in line.lower()]
     assert leaks == [], leaks[:3]
     for line in failures():  # the failures are there, structured, and name the message by id
