@@ -1,5 +1,7 @@
 """structlog JSON logs, one object a line, with the message id and order number bound by the
-worker middleware. Values under secret-looking keys and passwords in URLs are masked."""
+worker middleware. Values under secret-looking keys and passwords in URLs are masked; tracebacks
+are structured JSON without frame locals (they hold bodies); dramatiq's own lines name a message
+as actor[message id], never by its arguments (customer personal data)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,10 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from dramatiq.broker import MessageProxy
+from dramatiq.message import Message
+from structlog.processors import ExceptionRenderer
+from structlog.tracebacks import ExceptionDictTransformer
 
 _SECRET_KEYS = re.compile(r"pass|secret|token|authorization|api_key|credential", re.I)
 _URL_PASSWORD = re.compile(r"(//[^/:@\s]*:)[^@/\s]*@")
@@ -25,6 +31,27 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+def _named(value: Any) -> Any:
+    if isinstance(value, Message | MessageProxy):
+        return f"{value.actor_name}[{value.message_id}]"
+    return value
+
+
+class HideMessageBodies(logging.Filter):
+    """dramatiq formats messages with %s, which renders every argument: the whole order."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_named(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _named(value) for key, value in record.args.items()}
+        return True
+
+
+# show_locals=False: the locals of a failing actor frame are the message body
+_tracebacks = ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
+
+
 def configure_logging(level: str | None = None) -> None:
     level_name = (level or os.environ.get("OMS_LOG_LEVEL", "INFO")).upper()
     shared: list[Any] = [
@@ -36,7 +63,7 @@ def configure_logging(level: str | None = None) -> None:
     structlog.configure(
         processors=[
             *shared,
-            structlog.processors.format_exc_info,
+            _tracebacks,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level_name)),
@@ -50,10 +77,12 @@ def configure_logging(level: str | None = None) -> None:
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _tracebacks,
                 structlog.processors.JSONRenderer(),
             ],
         )
     )
+    handler.addFilter(HideMessageBodies())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level_name)

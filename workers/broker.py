@@ -24,5 +24,7 @@ if os.environ.get("dramatiq_prom_port") and os.environ.get("dramatiq_prom_host")
     from dramatiq.middleware.prometheus import Prometheus
 
     middleware.insert(0, Prometheus())
-broker = build_broker(bootstrap.settings().broker_url, middleware)
+broker = build_broker(
+    bootstrap.settings().broker_url, middleware, record_rejected=bootstrap.record_dead_letter
+)
 dramatiq.set_broker(broker)

@@ -6,17 +6,18 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
     Middleware,
     Pipelines,
-    Retries,
     ShutdownNotifications,
     TimeLimit,
 )
+
+from adapters.messaging.consumer import GuardedRabbitmqBroker, RecordRejected
+from adapters.messaging.retries import SafeRetries
 
 # Transient failures back off 1 s, 2 s, 4 s ... capped at 5 minutes, far below RabbitMQ's
 # 30-minute consumer timeout, which delayed messages held by a worker must never reach.
@@ -24,6 +25,9 @@ MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 300_000
 MAX_RETRIES = 25
 TIME_LIMIT_MS = 120_000
+# A message with an eta is held unacked until then: no eta may be further ahead than the longest
+# retry backoff (and a little), far below the consumer timeout.
+MAX_ETA_AHEAD_MS = MAX_BACKOFF_MS + 60_000
 
 
 def _with_defaults(url: str) -> str:
@@ -36,22 +40,33 @@ def _with_defaults(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def build_broker(url: str, extra_middleware: list[Middleware]) -> dramatiq.Broker:
-    """extra_middleware is placed before Retries, so its after-hooks see the final verdict."""
+def build_broker(
+    url: str, extra_middleware: list[Middleware], record_rejected: RecordRejected | None = None
+) -> dramatiq.Broker:
+    """extra_middleware is placed before Retries, so its after-hooks see the final verdict.
+    TimeLimit comes last, so its after-hook (after-hooks run in reverse) disarms the limit
+    before any other after-hook runs: retry publishes and dead-letter records are not
+    interrupted. record_rejected records envelopes the consumer dead-letters itself."""
     middleware: list[Middleware] = [
         AgeLimit(),
-        TimeLimit(time_limit=TIME_LIMIT_MS),
         ShutdownNotifications(),
         Callbacks(),
         Pipelines(),
         *extra_middleware,
-        Retries(max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+        SafeRetries(
+            max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS
+        ),
+        TimeLimit(time_limit=TIME_LIMIT_MS),
     ]
     broker: dramatiq.Broker
     if url.startswith("stub:"):
         broker = StubBroker(middleware=middleware)
     else:
-        broker = RabbitmqBroker(
-            url=_with_defaults(url), confirm_delivery=True, middleware=middleware
+        broker = GuardedRabbitmqBroker(
+            url=_with_defaults(url),
+            confirm_delivery=True,
+            middleware=middleware,
+            record_rejected=record_rejected,
+            max_eta_ahead_ms=MAX_ETA_AHEAD_MS,
         )
     return broker

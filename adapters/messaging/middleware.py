@@ -9,7 +9,7 @@ from typing import Any
 import dramatiq
 import structlog
 from dramatiq.common import q_name
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import Interrupt, Middleware
 
 from domain.errors import InvalidInput
 
@@ -75,7 +75,7 @@ class DeadLetterRecorder(Middleware):
             try:
                 self.record(data, reason)
                 return
-            except Exception as error:  # the message still reaches the .XQ regardless
+            except (Exception, Interrupt) as error:  # the message reaches the .XQ regardless
                 if attempt == self.attempts:
                     log.critical("dead_letter.record_failed", error=repr(error), reason=reason)
                 else:

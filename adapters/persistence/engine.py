@@ -24,6 +24,9 @@ def make_engine(
         # discarded when it fails; the message fails with it and dramatiq retries it.
         pool_recycle=1800,
         pool_timeout=pool_timeout,
+        # a failed statement's bound values are bodies (customer e-mail, names, addresses): its
+        # error, which reaches tracebacks, logs and retry options, names the SQL only
+        hide_parameters=True,
         connect_args={"connect_timeout": connect_timeout, "application_name": "oms"},
     )
 
@@ -31,7 +34,9 @@ def make_engine(
 def _sqlite_engine(url: str) -> Engine:
     """SQLite with WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writer threads
     queue for the write lock instead of failing on a read-to-write upgrade."""
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,103 @@
+"""dramatiq's RabbitMQ consumer, guarded. Envelopes on public queues are upstream input: one that
+is not a message this worker can run (not JSON, a field of the wrong type, an unknown actor, an
+eta beyond the cap) is dead-lettered here with its reason, before dramatiq's consumer thread can
+choke on it, and the queue goes on. And a message whose retry could not be stored is put back
+(nack with requeue) instead of acked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pika
+import structlog
+from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
+from dramatiq.common import current_millis, q_name
+from dramatiq.errors import ConnectionClosed
+from dramatiq.message import Message
+
+from adapters.messaging import envelope
+
+log = structlog.get_logger(__name__)
+RecordRejected = Callable[[dict[str, Any], str], None]
+REQUEUE = "oms_requeue"  # set on a message proxy: nack it with requeue instead of acking it
+_AMQP = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError)
+
+
+def requeue_instead_of_ack(message: Any) -> None:
+    setattr(message, REQUEUE, True)
+
+
+class GuardedRabbitmqBroker(RabbitmqBroker):
+    def __init__(
+        self, *, record_rejected: RecordRejected | None, max_eta_ahead_ms: int, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.record_rejected = record_rejected
+        self.max_eta_ahead_ms = max_eta_ahead_ms
+
+    @property
+    def consumer_class(self) -> type[_RabbitmqConsumer]:
+        return GuardedConsumer
+
+
+class GuardedConsumer(_RabbitmqConsumer):
+    broker: GuardedRabbitmqBroker
+
+    def __next__(self) -> _RabbitmqMessage | None:
+        try:
+            method, _properties, body = next(self.iterator)
+            if method is None:
+                return None
+        except (AssertionError, *_AMQP) as error:
+            if getattr(error, "reply_code", None) == 404:  # re-declared when it restarts
+                self.broker.queues_pending.add(q_name(self.queue_name))
+            raise ConnectionClosed(error) from None
+        data, problem = envelope.decode(body)
+        if problem is not None:
+            self._reject(method.delivery_tag, body, data, problem, envelope.undecodable(problem))
+            return None
+        refused = self._refusal(data)
+        if refused is not None:
+            self._reject(method.delivery_tag, body, data, None, f"{refused}; never processed")
+            return None
+        data["args"] = tuple(data["args"])
+        message = _RabbitmqMessage(method.redelivered, method.delivery_tag, Message(**data))
+        self.known_tags.add(method.delivery_tag)
+        return message
+
+    def _refusal(self, data: dict[str, Any]) -> str | None:
+        if data["queue_name"] != self.queue_name:
+            return f"queue_name {data['queue_name'][:100]!r} is not the queue it came from"
+        if data["actor_name"] not in self.broker.actors:
+            queue = q_name(self.queue_name)
+            return f"no actor named {data['actor_name'][:100]!r} on queue {queue!r}"
+        return envelope.eta_problem(data["options"], current_millis(), self.broker.max_eta_ahead_ms)
+
+    def _reject(self, tag: int, body: bytes, data: Any, problem: str | None, reason: str) -> None:
+        """Record the reason, then dead-letter. Should the record fail, the dead-letter keeper
+        still files the body from the .XQ (an undecodable one with this same reason)."""
+        queue = q_name(self.queue_name)
+        stored = envelope.stored_form(queue, body, data, problem)
+        log.error("message.rejected", message_id=stored["message_id"], queue=queue, reason=reason)
+        if self.broker.record_rejected is not None:
+            try:
+                self.broker.record_rejected(stored, reason)
+            except Exception as error:
+                log.error("message.rejected_not_recorded", error=type(error).__name__)
+        self._nack(tag)
+
+    def ack(self, message: Any) -> None:
+        if not getattr(message, REQUEUE, False):
+            super().ack(message)
+            return
+        try:
+            self.known_tags.remove(message._tag)
+            self.connection.add_callback_threadsafe(
+                partial(self.channel.basic_nack, message._tag, requeue=True)
+            )
+        except _AMQP as error:
+            raise ConnectionClosed(error) from None
+        except KeyError:
+            log.warning("message.requeue_unknown_tag", message_id=message.message_id)
