@@ -54,4 +54,12 @@ def key(request: pytest.FixtureRequest, keys: Keys) -> str:
 def test_api_conforms_to_its_document(
     case: schemathesis.Case, fuzzed_api: ApiServer, key: str
 ) -> None:
-    case.call_and_validate(base_url=fuzzed_api.url, headers=token(key))
+    # negative_data_rejection is left out: a generated "invalid" query value for an optional
+    # parameter (an empty list, say) can serialise to no parameter at all, a valid request that
+    # rightly answers 200 (seen on GET /dead-letters/ as `?page=58&limit=21`). Rejection of
+    # invalid input is asserted by the API's own tests (422 naming the field and the rule).
+    case.call_and_validate(
+        base_url=fuzzed_api.url,
+        headers=token(key),
+        excluded_checks=[schemathesis.checks.negative_data_rejection],
+    )
