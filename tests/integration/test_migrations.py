@@ -31,6 +31,10 @@ TABLES = {
     "package_items",
     "outbox",
     "dead_letters",
+    "merchants",
+    "merchant_transitions",
+    "merchant_order_items",
+    "merchant_transition_log",
     "alembic_version",
 }
 
