@@ -8,9 +8,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli.commands import bench, db, demo, dlq, orders, package, poll, simulator, watch, worker
+from cli.commands import (
+    bench,
+    db,
+    demo,
+    dlq,
+    merchant,
+    orders,
+    package,
+    poll,
+    simulator,
+    watch,
+    worker,
+)
 
-GROUPS = (db, orders, package, poll, worker, watch, dlq, demo, simulator, bench)
+GROUPS = (db, orders, package, merchant, poll, worker, watch, dlq, demo, simulator, bench)
 
 
 def _version() -> str:

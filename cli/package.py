@@ -39,10 +39,16 @@ def outcome(engine: Engine, message_id: str) -> tuple[str, str] | None:
                 moved = f" ({_name(row.from_status)} -> {_name(row.to_status)})"
             detail = "" if row.outcome == "applied" else f": {row.reason}"
             return row.outcome, f"{row.outcome}: package {row.package_ref}{moved}{detail}"
-        dead = connection.execute(
+    dead = dead_letter_reason(engine, message_id)
+    return None if dead is None else ("rejected", f"rejected: {dead}")
+
+
+def dead_letter_reason(engine: Engine, message_id: str) -> str | None:
+    """Why the message was dead-lettered, or None while it was not."""
+    with engine.connect() as connection:
+        return connection.execute(
             select(t.dead_letters.c.reason).where(t.dead_letters.c.message_id == message_id)
         ).scalar()
-    return None if dead is None else ("rejected", f"rejected: {dead}")
 
 
 def _name(code: int) -> str:

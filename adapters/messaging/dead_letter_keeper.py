@@ -14,7 +14,14 @@ import pika
 import structlog
 
 log = structlog.get_logger(__name__)
-PIPELINE_QUEUES = ("oms.ingest", "oms.split", "oms.packaging", "oms.report", "oms.poll")
+PIPELINE_QUEUES = (
+    "oms.ingest",
+    "oms.split",
+    "oms.packaging",
+    "oms.report",
+    "oms.poll",
+    "oms.merchant",
+)
 Record = Callable[[dict[str, Any], str, bool], None]  # (message, reason, keep_existing_reason)
 
 

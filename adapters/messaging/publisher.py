@@ -17,6 +17,7 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 INGEST = ("oms.ingest", "ingest_order")
 PACKAGING = ("oms.packaging", "run_package_command")
+MERCHANT = ("oms.merchant", "trigger_merchant_event")
 
 
 def message_for(
