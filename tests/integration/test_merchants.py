@@ -311,3 +311,35 @@ def test_migration_0004_backfills_orders_split_before_it(dialect: str, tmp_path:
             "MAIN": "MainMerchantStateMachine",
             "MER9": "MerchantDefaultStateMachine",
         }
+
+
+def test_process_show_prints_the_rows_or_dot(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    monkeypatch.setenv("OMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["process", "show", "MainMerchantStateMachine"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "MainMerchantStateMachine"
+    assert lines[1].split() == ["from", "event", "to", "manual"]
+    assert len(lines) == 2 + len(SHIPPED_PROCESSES["MainMerchantStateMachine"])
+    assert any(
+        line.split() == ["created", "initiate", "new", "no", "(automatic)"] for line in lines
+    )
+    assert main(["process", "show", "MerchantDefaultStateMachine", "--dot"]) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith('digraph "MerchantDefaultStateMachine" {') and dot.count("->") == 14
+    with pytest.raises(SystemExit) as refused:  # exit status 1 with the reason on stderr
+        main(["process", "show", "Nope"])
+    assert refused.value.code == (
+        "no process 'Nope' (known: MainMerchantStateMachine, MerchantDefaultStateMachine)"
+    )
+
+
+def test_the_merchant_stage_runs_its_own_queue_and_has_a_procfile_line() -> None:
+    from cli.worker import STAGES
+
+    assert STAGES["merchant"] == ("workers.merchant", ["oms.merchant"])
+    procfile = (ROOT / "Procfile").read_text().splitlines()
+    assert any(line.startswith("merchant: oms worker merchant") for line in procfile)
