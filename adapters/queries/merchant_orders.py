@@ -49,6 +49,18 @@ def processes_of(
     return {name: uow.merchant_processes.get(name) for name in sorted(names)}
 
 
+def find_merchant_order(
+    uow: UnitOfWork, reference: str, merchant_reference: str
+) -> dict[str, Any] | None:
+    """One merchant's merchant order as `merchant_order_view` shows it, or None when it does not
+    exist or belongs to another merchant (the same None: ownership is never revealed)."""
+    with uow:
+        found = uow.merchant_orders.find(reference, merchant_reference)
+        if len(found) != 1:
+            return None
+        return merchant_order_view(found[0], processes_of(uow, found))
+
+
 def process_rows(uow: UnitOfWork, name: str) -> Process | None:
     with uow:
         return uow.merchant_processes.get(name)

@@ -343,3 +343,15 @@ def test_the_merchant_stage_runs_its_own_queue_and_has_a_procfile_line() -> None
     assert STAGES["merchant"] == ("workers.merchant", ["oms.merchant"])
     procfile = (ROOT / "Procfile").read_text().splitlines()
     assert any(line.startswith("merchant: oms worker merchant") for line in procfile)
+
+
+def test_find_merchant_order_answers_only_its_owner(engine: Engine) -> None:
+    from adapters.queries.merchant_orders import find_merchant_order
+
+    order = two_merchant_order(engine)
+    mine = find_merchant_order(SqlUnitOfWork(engine), order["mo5"], "MER000005")
+    assert mine is not None
+    assert mine == view(engine, order["number"])["merchant_orders"][1]
+    assert mine["manual_events"] == ["cancel by merchant", "ship"]
+    assert find_merchant_order(SqlUnitOfWork(engine), order["mo5"], "MER000002") is None
+    assert find_merchant_order(SqlUnitOfWork(engine), "NOPE--MER000002", "MER000002") is None
