@@ -5,6 +5,9 @@ message id, concurrent events on one order, the poll's events, and the backfill 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from typing import Any
@@ -313,26 +316,36 @@ def test_migration_0004_backfills_orders_split_before_it(dialect: str, tmp_path:
         }
 
 
-def test_process_show_prints_the_rows_or_dot(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from cli.main import main
+def test_process_show_prints_the_rows_or_dot(engine: Engine) -> None:
+    # a process of its own: main() in-process would bind the session's logging to pytest's
+    # captured stderr
+    url = engine.url.render_as_string(hide_password=False)
 
-    monkeypatch.setenv("OMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    assert main(["process", "show", "MainMerchantStateMachine"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    def oms(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            env={**os.environ, "OMS_DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    shown = oms("process", "show", "MainMerchantStateMachine")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
     assert lines[0] == "MainMerchantStateMachine"
     assert lines[1].split() == ["from", "event", "to", "manual"]
     assert len(lines) == 2 + len(SHIPPED_PROCESSES["MainMerchantStateMachine"])
     assert any(
         line.split() == ["created", "initiate", "new", "no", "(automatic)"] for line in lines
     )
-    assert main(["process", "show", "MerchantDefaultStateMachine", "--dot"]) == 0
-    dot = capsys.readouterr().out
+    dot = oms("process", "show", "MerchantDefaultStateMachine", "--dot").stdout
     assert dot.startswith('digraph "MerchantDefaultStateMachine" {') and dot.count("->") == 14
-    with pytest.raises(SystemExit) as refused:  # exit status 1 with the reason on stderr
-        main(["process", "show", "Nope"])
-    assert refused.value.code == (
+    refused = oms("process", "show", "Nope")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
         "no process 'Nope' (known: MainMerchantStateMachine, MerchantDefaultStateMachine)"
     )
 
