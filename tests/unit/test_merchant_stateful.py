@@ -136,7 +136,13 @@ class MerchantMachine(RuleBasedStateMachine):
 
     def _polled(self) -> list[MerchantOrder]:
         polled = (PackageStatus.packed, PackageStatus.shipped, PackageStatus.attempted_delivery)
-        return [mo for mo in self._merchant_orders() if mo.package and mo.package.status in polled]
+        return [  # the poll claims marketplace orders' packages only (spec 7)
+            mo
+            for mo in self._merchant_orders()
+            if mo.package
+            and mo.package.status in polled
+            and self.uow.orders.orders[mo.order_id].channel.is_marketplace
+        ]
 
     @precondition(lambda self: self._polled())
     @rule(data=st.data())
