@@ -18,6 +18,7 @@ HELP = {
     "oms_orders_rejected_total": "Order messages dead-lettered as invalid.",
     "oms_merchant_orders_total": "Merchant orders created by the split stage.",
     "oms_package_commands_total": "Package commands by slug and outcome.",
+    "oms_merchant_events_total": "Merchant event outcomes per item (applied, skipped, rejected).",
     "oms_reports_sent_total": "Status reports Omnitron accepted.",
     "oms_reports_failed_total": "Status report attempts that failed (retried or dead-lettered).",
     "oms_poll_packages_total": "Packages polled, by outcome (moved, unchanged, unknown_order).",

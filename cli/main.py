@@ -14,6 +14,7 @@ from cli.commands import (
     db,
     demo,
     dlq,
+    merchant,
     orders,
     package,
     poll,
@@ -22,7 +23,7 @@ from cli.commands import (
     worker,
 )
 
-GROUPS = (db, orders, package, poll, worker, watch, dlq, api, demo, simulator, bench)
+GROUPS = (db, orders, package, merchant, poll, worker, watch, dlq, api, demo, simulator, bench)
 
 
 def _version() -> str:

@@ -23,6 +23,7 @@ def order_table(order: dict[str, Any]) -> str:
     for mo in order["merchant_orders"]:
         package = packages.get(mo["package_number"])
         status = f"package {package['id']} {package['status']}" if package else "no package"
+        status += f"; {', '.join(mo['states'])}" if mo.get("states") else ""
         rows.append([f"  {mo['reference']}", *_money(mo["totals"], currency), status])
     market = order["marketplace_expenses"]
     if market["expense_total"]:

@@ -18,6 +18,7 @@ STAGES: dict[str, tuple[str, list[str]]] = {
     "packaging": ("workers.packaging", ["oms.packaging"]),
     "report": ("workers.report", ["oms.report"]),
     "poll": ("workers.poll", ["oms.poll"]),
+    "merchant": ("workers.merchant", ["oms.merchant"]),
     "all": ("workers.actors", []),
 }
 

@@ -177,14 +177,42 @@ class Package:
     order_id: int | None = None
 
 
+def merchant_order_item_reference(merchant_order_ref: str, omnitron_item_id: int) -> str:
+    return f"{merchant_order_ref}--{omnitron_item_id}"
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """A seller; created on first sight with its process (spec 9.1)."""
+
+    reference: str
+    oms_process: str
+    name: str | None = None
+
+
+@dataclass
+class MerchantOrderItem:
+    """One order item as its merchant sees it: a state in the merchant's process."""
+
+    reference: str
+    order_item_id: int
+    omnitron_item_id: int
+    state: str
+    process: str
+    id: int | None = None
+
+
 @dataclass
 class MerchantOrder:
-    """The part of an order that belongs to one merchant, with its own totals and package."""
+    """The part of an order that belongs to one merchant, with its own totals and package
+    (none when every item arrived cancelled or refunded)."""
 
     reference: str
     merchant_reference: str
     channel_id: int
     order_id: int
     totals: Totals
-    package: Package
+    package: Package | None
+    items: list[MerchantOrderItem] = field(default_factory=list)
     id: int | None = None
+    created_at: datetime | None = None

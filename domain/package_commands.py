@@ -58,9 +58,10 @@ def run_package_command(
                 notes += _complete_packaging(package, order, uow, clients, clock)
             else:  # a transition added as data: the status moves, nothing else
                 package.status = transition.to_status
-                for item in package.items:
-                    item.status = transition.to_status
-                uow.packages.save_status(package)
+                for item in package.items:  # cancelled items stay cancelled
+                    if item.status is not PackageStatus.cancelled:
+                        item.status = transition.to_status
+                uow.packages.save_items(package)
             record = TransitionRecord(
                 command.slug, command.package_ref, True, "applied", now, package.id,
                 transition.from_status, transition.to_status, message_id,
@@ -129,7 +130,7 @@ def _complete_packaging(
     uow.shipments.add(
         Shipment(package.id, client.tracking_number(order, items), cargo, client.klass, now)
     )
-    uow.packages.save_status(package)
+    uow.packages.save_items(package)
     uow.orders.save_statuses(order, items)
     report = StatusReport(package.id, OrderStatus.preparing, [i.omnitron_id for i in items], now)
     uow.reports.add(report)
@@ -160,7 +161,9 @@ def send_status_report(
     if report.sent_at is not None:
         return "already_sent"
     statuses = report.statuses()
-    if package is not None and package.status == PackageStatus.packed and order is not None:
+    if report.status is not OrderStatus.preparing:
+        pass  # a merchant's cancellation or refund (spec 9.4): reported whatever the package
+    elif package is not None and package.status == PackageStatus.packed and order is not None:
         known = omnitron.get_order(order.number)
         seen = {item.id: item.status for item in known.items} if known is not None else {}
         statuses = {i: s for i, s in statuses.items() if still_before(seen.get(i), report.status)}

@@ -104,9 +104,10 @@ def pack(package: Package, order: Order) -> list[OrderItem]:
     """Package and its items packed; the package's order items preparing (450) in OMS.
     Returns the package's order items."""
     package.status = PackageStatus.packed
-    for package_item in package.items:
+    live = [pi for pi in package.items if pi.status is not PackageStatus.cancelled]
+    for package_item in live:
         package_item.status = PackageStatus.packed
-    ids = {package_item.order_item_id for package_item in package.items}
+    ids = {package_item.order_item_id for package_item in live}
     items = [item for item in order.items if item.id in ids]
     for item in items:
         item.status = OrderStatus.preparing

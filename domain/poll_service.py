@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.merchant_events import fire_for_packages
 from domain.messages import OutboxMessage, PollPackages, StartPollCycle
 from domain.omnitron import OmnitronGateway
 from domain.packaging import TransitionRecord
@@ -68,6 +69,8 @@ def poll_packages(
         now = clock()
         with uow:
             moved = uow.polls.move(wanted, now)
+            # the moved packages' live items take ship/deliver (spec 9.4), orders locked
+            fire_for_packages(uow, {r.package_id: r.target for r in moved if r.target}, now)
             current = {p.package_id: p.status for p in packages}
             uow.transition_log.add_all(
                 [

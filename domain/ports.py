@@ -6,8 +6,18 @@ import abc
 from datetime import datetime
 from types import TracebackType
 
+from domain.merchant_oms import MerchantTransitionRecord, Process
 from domain.messages import OutboxMessage
-from domain.model import Channel, MerchantOrder, Order, OrderItem, Package
+from domain.model import (
+    Channel,
+    Expense,
+    Merchant,
+    MerchantOrder,
+    MerchantOrderItem,
+    Order,
+    OrderItem,
+    Package,
+)
 from domain.packaging import Shipment, StatusReport, Transition, TransitionRecord
 from domain.polling import PolledPackage, Resolution
 from domain.shipping import CargoConditions
@@ -42,6 +52,11 @@ class OrderRepository(abc.ABC):
         """Write the order's status and these items' statuses (only these: others may be
         changing under another package's command or the poll)."""
 
+    @abc.abstractmethod
+    def save_lines(self, order: Order, items: list[OrderItem], expenses: list[Expense]) -> None:
+        """Write the order's status and totals, these items' statuses and these expenses'
+        cancelled/refunded flags (a merchant event's effect, spec 9.4)."""
+
 
 class MerchantOrderRepository(abc.ABC):
     @abc.abstractmethod
@@ -54,7 +69,41 @@ class MerchantOrderRepository(abc.ABC):
             self.add(merchant_order)
 
     @abc.abstractmethod
-    def for_order(self, order_id: int) -> list[MerchantOrder]: ...
+    def for_order(self, order_id: int) -> list[MerchantOrder]:
+        """The order's merchant orders with their items and packages."""
+
+    @abc.abstractmethod
+    def find(self, reference: str, merchant_reference: str) -> list[MerchantOrder]:
+        """Merchant orders with this reference owned by this merchant (one per channel)."""
+
+    @abc.abstractmethod
+    def save_changes(self, merchant_order: MerchantOrder, items: list[MerchantOrderItem]) -> None:
+        """Write the merchant order's totals and these items' states."""
+
+
+class MerchantRepository(abc.ABC):
+    @abc.abstractmethod
+    def get_or_add(self, reference: str, default_process: str) -> Merchant:
+        """The merchant, created on first sight with `default_process`."""
+
+
+class MerchantProcessRepository(abc.ABC):
+    @abc.abstractmethod
+    def get(self, name: str) -> Process | None:
+        """The process built from its transition rows, or None when it has none."""
+
+    @abc.abstractmethod
+    def names(self) -> list[str]: ...
+
+
+class MerchantLog(abc.ABC):
+    """The merchant transition log, keyed by message id for redeliveries."""
+
+    @abc.abstractmethod
+    def add_all(self, records: list[MerchantTransitionRecord]) -> None: ...
+
+    @abc.abstractmethod
+    def by_message(self, message_id: str) -> list[MerchantTransitionRecord]: ...
 
 
 class TransitionRepository(abc.ABC):
@@ -84,6 +133,11 @@ class PackageRepository(abc.ABC):
     @abc.abstractmethod
     def save_status(self, package: Package) -> None:
         """Write the package's status and its items' statuses."""
+
+    @abc.abstractmethod
+    def save_items(self, package: Package) -> None:
+        """Write the package's status and each item's own status (a cancelled item keeps
+        its own)."""
 
 
 class ShipmentRepository(abc.ABC):
@@ -155,6 +209,9 @@ class UnitOfWork(abc.ABC):
     channels: ChannelRepository
     orders: OrderRepository
     merchant_orders: MerchantOrderRepository
+    merchants: MerchantRepository
+    merchant_processes: MerchantProcessRepository
+    merchant_log: MerchantLog
     outbox: Outbox
     transitions: TransitionRepository
     transition_log: TransitionLog

@@ -37,3 +37,4 @@ class PackageStatus(IntEnum):
     shipped = 700
     attempted_delivery = 720
     delivered = 800
+    cancelled = 950  # every item cancelled: neither packed nor polled (spec 2, 9.4)

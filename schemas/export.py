@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from schemas.cargo_conditions import CargoCompanyConditions
 from schemas.inbound_order import InboundOrder
+from schemas.merchant_event import MerchantEventMessage
 from schemas.package_command import PackageCommandMessage
 from schemas.poll import PollPackagesMessage, StartPollCycleMessage
 from schemas.report import SendStatusReportMessage
@@ -25,6 +26,12 @@ CONTRACTS: dict[str, tuple[type[BaseModel], str, str, bool]] = {
         PackageCommandMessage,
         "oms.packaging",
         "run_package_command",
+        True,
+    ),
+    "merchant-event.schema.json": (
+        MerchantEventMessage,
+        "oms.merchant",
+        "trigger_merchant_event",
         True,
     ),
     "send-status-report.schema.json": (

@@ -20,7 +20,7 @@ POSTGRES_SERVER = os.environ.get(
     "OMS_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432"
 )
 RABBITMQ_SERVER = os.environ.get("OMS_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
-PIPELINE_QUEUES = ["oms.ingest", "oms.split", "oms.packaging", "oms.report"]
+PIPELINE_QUEUES = ["oms.ingest", "oms.split", "oms.packaging", "oms.report", "oms.merchant"]
 
 
 def unavailable(service: str, error: BaseException) -> None:

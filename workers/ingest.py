@@ -6,6 +6,7 @@ from typing import Any
 
 import dramatiq
 import structlog
+from dramatiq.middleware import CurrentMessage
 
 from adapters import metrics
 from domain import services
@@ -24,9 +25,18 @@ def ingest_order(*args: Any, **kwargs: Any) -> None:
         structlog.contextvars.bind_contextvars(order_number=body.get("number"))
     try:
         order = parse_inbound_order(body, bootstrap.settings().main_merchant_reference)
-        result = services.ingest_order(order, bootstrap.unit_of_work())
+        message = CurrentMessage.get_current_message()
+        message_id = message.message_id if message is not None else None
+        result = services.ingest_order(order, bootstrap.unit_of_work(), message_id=message_id)
     except InvalidInput:
         metrics.count("oms_orders_rejected_total")
         raise
     metrics.count("oms_orders_ingested_total" if result.created else "oms_orders_duplicate_total")
+    if result.updates:  # a re-sent order that cancels or refunds items (spec 9.4)
+        log.info(
+            "order.updated",
+            order_id=result.order_id,
+            outcomes=[f"{r.item_reference} {r.event}: {r.outcome.value}" for r in result.updates],
+        )
+        return
     log.info("order.ingested" if result.created else "order.duplicate", order_id=result.order_id)

@@ -20,7 +20,11 @@ log = structlog.get_logger(__name__)
 @dramatiq.actor(queue_name="oms.split", actor_name="split_order", throws=(InvalidInput,))
 def split_order(*args: Any, **kwargs: Any) -> None:
     command = parse_split_order(single_body(args, kwargs))
-    result = services.split_order(command.order_id, bootstrap.unit_of_work())
+    result = services.split_order(
+        command.order_id,
+        bootstrap.unit_of_work(),
+        main_merchant=bootstrap.settings().main_merchant_reference,
+    )
     metrics.count("oms_merchant_orders_total", len(result.merchant_orders))
     log.info(
         "order.split" if result.created else "order.already_split",

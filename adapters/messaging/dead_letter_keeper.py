@@ -14,7 +14,14 @@ import structlog
 from adapters.messaging import envelope
 
 log = structlog.get_logger(__name__)
-PIPELINE_QUEUES = ("oms.ingest", "oms.split", "oms.packaging", "oms.report", "oms.poll")
+PIPELINE_QUEUES = (
+    "oms.ingest",
+    "oms.split",
+    "oms.packaging",
+    "oms.report",
+    "oms.poll",
+    "oms.merchant",
+)
 NO_REASON = "dead-lettered (no reason was recorded by a worker)"
 Record = Callable[[dict[str, Any], str, bool], None]  # (message, reason, keep_existing_reason)
 

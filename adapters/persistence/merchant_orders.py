@@ -1,16 +1,16 @@
-"""SQLAlchemy Core repositories for what the split writes (merchant orders with their packages
-and package items) and for the outbox."""
+"""SQLAlchemy Core repositories for what the split writes (merchant orders with their items,
+packages and package items) and for the outbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 
 from adapters.persistence import tables as t
 from adapters.persistence.codec import totals_from
 from adapters.persistence.repositories import now
 from domain import ports
 from domain.messages import OutboxMessage
-from domain.model import MerchantOrder, Package, PackageItem
+from domain.model import MerchantOrder, MerchantOrderItem, Package, PackageItem
 from domain.statuses import PackageStatus
 
 INSERT_OUTBOX = insert(t.outbox)
@@ -19,6 +19,14 @@ INSERT_MERCHANT_ORDERS = insert(t.merchant_orders).returning(
 )
 INSERT_PACKAGES = insert(t.packages).returning(t.packages.c.id, sort_by_parameter_order=True)
 INSERT_PACKAGE_ITEMS = insert(t.package_items)
+INSERT_MERCHANT_ORDER_ITEMS = insert(t.merchant_order_items).returning(
+    t.merchant_order_items.c.id, sort_by_parameter_order=True
+)
+UPDATE_ITEM_STATE = (
+    update(t.merchant_order_items)
+    .where(t.merchant_order_items.c.id == bindparam("b_id"))
+    .values(state=bindparam("new_state"))
+)
 
 
 class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
@@ -29,10 +37,11 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         self.add_all([merchant_order])
 
     def add_all(self, merchant_orders: list[MerchantOrder]) -> None:
-        """Three statements however many merchants: merchant orders, packages, package items."""
+        """Four statements however many merchants: merchant orders, their items, packages,
+        package items."""
         if not merchant_orders:
             return
-        created = [mo.package.created_at or now() for mo in merchant_orders]
+        created = [mo.created_at or now() for mo in merchant_orders]
         ids = (
             self.connection.execute(
                 INSERT_MERCHANT_ORDERS,
@@ -53,6 +62,14 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         )
         for mo, mo_id in zip(merchant_orders, ids, strict=True):
             mo.id = mo_id
+        self._add_items(merchant_orders)
+        with_package = [
+            (mo, mo.package, when)
+            for mo, when in zip(merchant_orders, created, strict=True)
+            if mo.package is not None
+        ]
+        if not with_package:
+            return
         package_ids = (
             self.connection.execute(
                 INSERT_PACKAGES,
@@ -61,34 +78,71 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
                         "merchant_order_id": mo.id,
                         "order_id": mo.order_id,
                         "channel_id": mo.channel_id,
-                        "number": mo.package.number,
-                        "status": int(mo.package.status),
+                        "number": package.number,
+                        "status": int(package.status),
                         "created_at": when,
                         "updated_at": when,
                     }
-                    for mo, when in zip(merchant_orders, created, strict=True)
+                    for mo, package, when in with_package
                 ],
             )
             .scalars()
             .all()
         )
-        for mo, package_id in zip(merchant_orders, package_ids, strict=True):
-            mo.package.id = package_id
+        for (_, package, _), package_id in zip(with_package, package_ids, strict=True):
+            package.id = package_id
         self.connection.execute(
             INSERT_PACKAGE_ITEMS,
             [
                 {
-                    "package_id": mo.package.id,
+                    "package_id": package.id,
                     "order_item_id": item.order_item_id,
                     "quantity": item.quantity,
                     "status": int(item.status),
                 }
-                for mo in merchant_orders
-                for item in mo.package.items
+                for _, package, _ in with_package
+                for item in package.items
             ],
         )
 
+    def _add_items(self, merchant_orders: list[MerchantOrder]) -> None:
+        rows = [
+            {
+                "merchant_order_id": mo.id,
+                "order_item_id": item.order_item_id,
+                "reference": item.reference,
+                "state": item.state,
+                "process": item.process,
+            }
+            for mo in merchant_orders
+            for item in mo.items
+        ]
+        if not rows:
+            return
+        item_ids = self.connection.execute(INSERT_MERCHANT_ORDER_ITEMS, rows).scalars().all()
+        items = [item for mo in merchant_orders for item in mo.items]
+        for item, item_id in zip(items, item_ids, strict=True):
+            item.id = item_id
+
     def for_order(self, order_id: int) -> list[MerchantOrder]:
+        return self._load(t.merchant_orders.c.order_id == order_id)
+
+    def find(self, reference: str, merchant_reference: str) -> list[MerchantOrder]:
+        c = t.merchant_orders.c
+        return self._load(c.reference == reference, c.merchant_reference == merchant_reference)
+
+    def save_changes(self, merchant_order: MerchantOrder, items: list[MerchantOrderItem]) -> None:
+        self.connection.execute(
+            update(t.merchant_orders)
+            .where(t.merchant_orders.c.id == merchant_order.id)
+            .values(**merchant_order.totals.as_dict())
+        )
+        if items:
+            self.connection.execute(
+                UPDATE_ITEM_STATE, [{"b_id": i.id, "new_state": i.state} for i in items]
+            )
+
+    def _load(self, *where: ColumnElement[bool]) -> list[MerchantOrder]:
         rows = self.connection.execute(
             select(
                 t.merchant_orders,
@@ -97,10 +151,12 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
                 t.packages.c.status.label("package_status"),
                 t.packages.c.created_at.label("package_created_at"),
             )
-            .join(t.packages, t.packages.c.merchant_order_id == t.merchant_orders.c.id)
-            .where(t.merchant_orders.c.order_id == order_id)
+            .outerjoin(t.packages, t.packages.c.merchant_order_id == t.merchant_orders.c.id)
+            .where(*where)
             .order_by(t.merchant_orders.c.id)
         ).all()
+        if not rows:
+            return []
         items: dict[int, list[PackageItem]] = {}
         item_rows = self.connection.execute(
             select(t.package_items, t.order_items.c.omnitron_id)
@@ -118,6 +174,23 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
                     status=PackageStatus(r.status),
                 )
             )
+        merchant_items: dict[int, list[MerchantOrderItem]] = {}
+        for r in self.connection.execute(
+            select(t.merchant_order_items, t.order_items.c.omnitron_id)
+            .join(t.order_items, t.order_items.c.id == t.merchant_order_items.c.order_item_id)
+            .where(t.merchant_order_items.c.merchant_order_id.in_([r.id for r in rows]))
+            .order_by(t.merchant_order_items.c.id)
+        ):
+            merchant_items.setdefault(r.merchant_order_id, []).append(
+                MerchantOrderItem(
+                    id=r.id,
+                    reference=r.reference,
+                    order_item_id=r.order_item_id,
+                    omnitron_item_id=r.omnitron_id,
+                    state=r.state,
+                    process=r.process,
+                )
+            )
         return [
             MerchantOrder(
                 id=r.id,
@@ -126,10 +199,15 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
                 channel_id=r.channel_id,
                 order_id=r.order_id,
                 totals=totals_from(r),
-                package=Package(
+                created_at=r.created_at,
+                items=merchant_items.get(r.id, []),
+                package=None
+                if r.package_id is None
+                else Package(
                     id=r.package_id,
                     number=r.package_number,
                     channel_id=r.channel_id,
+                    order_id=r.order_id,
                     status=PackageStatus(r.package_status),
                     created_at=r.package_created_at,
                     items=items.get(r.package_id, []),

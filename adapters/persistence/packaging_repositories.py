@@ -34,6 +34,11 @@ UPDATE_PACKAGE_ITEMS = (
     .where(t.package_items.c.package_id == bindparam("b_package_id"))
     .values(status=bindparam("new_status"))
 )
+UPDATE_PACKAGE_ITEM = (
+    update(t.package_items)
+    .where(t.package_items.c.id == bindparam("b_item_id"))
+    .values(status=bindparam("new_status"))
+)
 
 
 class SqlTransitionRepository(ports.TransitionRepository):
@@ -138,6 +143,17 @@ class SqlPackageRepository(ports.PackageRepository):
         params = {"b_package_id": package.id, "new_status": int(package.status)}
         self.connection.execute(UPDATE_PACKAGE, {**params, "now": datetime.now().astimezone()})
         self.connection.execute(UPDATE_PACKAGE_ITEMS, params)
+
+    def save_items(self, package: Package) -> None:
+        now = datetime.now().astimezone()
+        self.connection.execute(
+            UPDATE_PACKAGE,
+            {"b_package_id": package.id, "new_status": int(package.status), "now": now},
+        )
+        self.connection.execute(
+            UPDATE_PACKAGE_ITEM,
+            [{"b_item_id": i.id, "new_status": int(i.status)} for i in package.items],
+        )
 
 
 class SqlShipmentRepository(ports.ShipmentRepository):

@@ -17,6 +17,7 @@ from domain.polling import POLLED_STATES, PolledPackage, Resolution, item_status
 from domain.statuses import OrderStatus, PackageStatus
 
 POLLED = [int(s) for s in POLLED_STATES]
+CANCELLED = int(PackageStatus.cancelled)  # cancelled package items neither decide nor move
 MARKETPLACE_CHANNELS = select(t.channels.c.id).where(
     func.lower(t.channels.c.channel_type).not_in(sorted(WEB_CHANNEL_TYPES))
 )
@@ -61,7 +62,7 @@ class SqlPollRepository(ports.PollRepository):
             .join(t.orders, t.orders.c.id == t.packages.c.order_id)
             .join(t.package_items, t.package_items.c.package_id == t.packages.c.id)
             .join(t.order_items, t.order_items.c.id == t.package_items.c.order_item_id)
-            .where(t.packages.c.id.in_(package_ids))
+            .where(t.packages.c.id.in_(package_ids), t.package_items.c.status != CANCELLED)
             .order_by(t.packages.c.id, t.order_items.c.omnitron_id)
         )
         found: dict[int, PolledPackage] = {}
@@ -112,23 +113,22 @@ class SqlPollRepository(ports.PollRepository):
             .where(t.packages.c.id.in_(package_ids))
             .values(status=code, updated_at=when)
         )
-        self.connection.execute(
-            update(t.package_items)
-            .where(t.package_items.c.package_id.in_(package_ids))
-            .values(status=code)
+        live = (
+            t.package_items.c.package_id.in_(package_ids),
+            t.package_items.c.status != CANCELLED,
         )
-        self.connection.execute(
-            update(t.shipments)
-            .where(t.shipments.c.package_id.in_(package_ids))
-            .values(status=code, updated_at=when)
-        )
-        items = select(t.package_items.c.order_item_id).where(
-            t.package_items.c.package_id.in_(package_ids)
-        )
+        # the order items go first: they are chosen by their package items' live status
+        items = select(t.package_items.c.order_item_id).where(*live)
         self.connection.execute(
             update(t.order_items)
             .where(t.order_items.c.id.in_(items))
             .values(status=int(item_status_for(target)))
+        )
+        self.connection.execute(update(t.package_items).where(*live).values(status=code))
+        self.connection.execute(
+            update(t.shipments)
+            .where(t.shipments.c.package_id.in_(package_ids))
+            .values(status=code, updated_at=when)
         )
 
     def _orders_follow_items(self, package_ids: list[int]) -> None:

@@ -47,6 +47,11 @@ UPDATE_ITEM_STATUS = (
     .where(t.order_items.c.id == bindparam("item_id"))
     .values(status=bindparam("new_status"))
 )
+UPDATE_EXPENSE = (
+    update(t.expenses)
+    .where(t.expenses.c.id == bindparam("b_id"))
+    .values(canceled=bindparam("b_canceled"), refunded=bindparam("b_refunded"))
+)
 MARK_SPLIT = update(t.orders).where(t.orders.c.id == bindparam("order_id")).values(split=True)
 
 
@@ -201,6 +206,26 @@ class SqlOrderRepository(ports.OrderRepository):
             UPDATE_ITEM_STATUS,
             [{"item_id": item.id, "new_status": int(item.status)} for item in items],
         )
+
+    def save_lines(self, order: Order, items: list[OrderItem], expenses: list[Expense]) -> None:
+        self.connection.execute(
+            update(t.orders)
+            .where(t.orders.c.id == order.id)
+            .values(status=int(order.status), **order.totals.as_dict())
+        )
+        if items:
+            self.connection.execute(
+                UPDATE_ITEM_STATUS,
+                [{"item_id": item.id, "new_status": int(item.status)} for item in items],
+            )
+        if expenses:
+            self.connection.execute(
+                UPDATE_EXPENSE,
+                [
+                    {"b_id": e.id, "b_canceled": e.canceled, "b_refunded": e.refunded}
+                    for e in expenses
+                ],
+            )
 
     def _order(self, row: Any) -> Order:
         cargo = row.cargo_company

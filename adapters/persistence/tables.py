@@ -243,7 +243,8 @@ status_reports = Table(
     Column("item_ids", JSON, nullable=False),
     Column("created_at", TimeStamp, nullable=False),
     Column("sent_at", TimeStamp),
-    UniqueConstraint("package_id", "status"),
+    # several reports per package and status: 450 once, then 100/600 per merchant event
+    Index(None, "package_id"),
 )
 
 poll_cycles = Table(
@@ -260,6 +261,58 @@ runtime_flags = Table(
     Column("name", String(100), primary_key=True),
     Column("value", String(255), nullable=False),
     Column("updated_at", TimeStamp, nullable=False),
+)
+
+merchants = Table(
+    "merchants",
+    metadata,
+    Column("reference", String(128), primary_key=True),
+    Column("name", String(255)),
+    Column("oms_process", String(100), nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+)
+
+merchant_transitions = Table(
+    "merchant_transitions",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("process", String(100), nullable=False),
+    Column("source_state", String(100), nullable=False),
+    Column("event", String(100), nullable=False),
+    Column("target_state", String(100), nullable=False),
+    Column("manual", Boolean, nullable=False),
+    UniqueConstraint("process", "source_state", "event"),
+)
+
+merchant_order_items = Table(
+    "merchant_order_items",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("merchant_order_id", ForeignKey("merchant_orders.id"), nullable=False, index=True),
+    Column("order_item_id", ForeignKey("order_items.id"), nullable=False, unique=True),
+    Column("reference", String(400), nullable=False, unique=True),
+    Column("state", String(100), nullable=False),
+    Column("process", String(100), nullable=False),
+)
+
+merchant_transition_log = Table(
+    "merchant_transition_log",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("order_id", ForeignKey("orders.id"), index=True),
+    Column("merchant_order_reference", String(300), nullable=False),
+    # "" for a whole request's rejection (no item)
+    Column("item_reference", String(400), nullable=False),
+    Column("event", String(100), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("from_state", String(100)),
+    Column("to_state", String(100)),
+    Column("reason", Text, nullable=False),
+    Column("message_id", String(64)),
+    Column("created_at", TimeStamp, nullable=False),
+    # a redelivered message finds its first outcomes; NULL ids (pipeline events) never clash
+    UniqueConstraint("message_id", "item_reference"),
 )
 
 api_tokens = Table(

@@ -9,6 +9,11 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, RootTransaction
 
 from adapters.persistence.merchant_orders import SqlMerchantOrderRepository, SqlOutbox
+from adapters.persistence.merchants import (
+    SqlMerchantLog,
+    SqlMerchantProcessRepository,
+    SqlMerchantRepository,
+)
 from adapters.persistence.packaging_repositories import (
     SqlCargoConditionRepository,
     SqlPackageRepository,
@@ -39,6 +44,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.channels = self._channels = SqlChannelRepository(self.connection, self._known_channels)
         self.orders = SqlOrderRepository(self.connection)
         self.merchant_orders = SqlMerchantOrderRepository(self.connection)
+        self.merchants = SqlMerchantRepository(self.connection)
+        self.merchant_processes = SqlMerchantProcessRepository(self.connection)
+        self.merchant_log = SqlMerchantLog(self.connection)
         self.outbox = self._outbox = SqlOutbox(self.connection)
         self.transitions = SqlTransitionRepository(self.connection)
         self.transition_log = SqlTransitionLog(self.connection)

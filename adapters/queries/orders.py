@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.persistence.codec import rate_text
-from domain.model import Expense, MerchantOrder, Order, OrderItem
+from adapters.queries.merchant_orders import merchant_order_view, processes_of
+from domain.merchant_oms import Process
+from domain.model import Expense, MerchantOrder, Order, OrderItem, Package
 from domain.packaging import Shipment
 from domain.ports import UnitOfWork
 from domain.splitting import marketplace_expenses
@@ -37,6 +39,8 @@ def _expense(expense: Expense) -> dict[str, Any]:
         "amount": expense.amount,
         "tax_rate": rate_text(expense.tax_rate),
         "merchant_reference": expense.merchant_reference,
+        "canceled": expense.canceled,
+        "refunded": expense.refunded,
     }
 
 
@@ -54,8 +58,7 @@ def _shipment(shipment: Shipment | None) -> dict[str, Any] | None:
     }
 
 
-def _package(mo: MerchantOrder, shipment: Shipment | None) -> dict[str, Any]:
-    package = mo.package
+def _package(mo: MerchantOrder, package: Package, shipment: Shipment | None) -> dict[str, Any]:
     return {
         "id": package.id,
         "number": package.number,
@@ -76,7 +79,10 @@ def _package(mo: MerchantOrder, shipment: Shipment | None) -> dict[str, Any]:
 
 
 def order_view(
-    order: Order, merchant_orders: list[MerchantOrder], shipments: dict[int, Shipment]
+    order: Order,
+    merchant_orders: list[MerchantOrder],
+    shipments: dict[int, Shipment],
+    processes: dict[str, Process | None] | None = None,
 ) -> dict[str, Any]:
     channel = order.channel
     return {
@@ -93,16 +99,12 @@ def order_view(
         "expenses": [_expense(e) for e in order.expenses],
         "totals": order.totals.as_dict(),
         "marketplace_expenses": totals_of([], marketplace_expenses(order)).as_dict(),
-        "merchant_orders": [
-            {
-                "reference": mo.reference,
-                "merchant_reference": mo.merchant_reference,
-                "totals": mo.totals.as_dict(),
-                "package_number": mo.package.number,
-            }
+        "merchant_orders": [merchant_order_view(mo, processes or {}) for mo in merchant_orders],
+        "packages": [
+            _package(mo, mo.package, shipments.get(mo.package.id or 0))
             for mo in merchant_orders
+            if mo.package is not None
         ],
-        "packages": [_package(mo, shipments.get(mo.package.id or 0)) for mo in merchant_orders],
     }
 
 
@@ -111,8 +113,10 @@ def find_orders(uow: UnitOfWork, number: str, channel_id: int | None) -> list[di
     with uow:
         for order in uow.orders.find(number, channel_id):
             merchant_orders = uow.merchant_orders.for_order(order.id or 0)
-            ids = [mo.package.id for mo in merchant_orders if mo.package.id is not None]
-            views.append(order_view(order, merchant_orders, uow.shipments.for_packages(ids)))
+            ids = [mo.package.id for mo in merchant_orders if mo.package and mo.package.id]
+            shipments = uow.shipments.for_packages(ids)
+            processes = processes_of(uow, merchant_orders)
+            views.append(order_view(order, merchant_orders, shipments, processes))
     return views
 
 

@@ -50,10 +50,17 @@ def command_outcome(engine: Engine, message_id: str) -> CommandOutcome | None:
                 row.outcome, row.reason, row.package_ref, _name(row.from_status),
                 _name(row.to_status),
             )  # fmt: skip
-        dead = connection.execute(
+    dead = dead_letter_reason(engine, message_id)
+    return None if dead is None else CommandOutcome(REJECTED, dead)
+
+
+def dead_letter_reason(engine: Engine, message_id: str) -> str | None:
+    """Why the message was dead-lettered, or None while it was not."""
+    with engine.connect() as connection:
+        reason = connection.execute(
             select(t.dead_letters.c.reason).where(t.dead_letters.c.message_id == message_id)
         ).scalar()
-    return None if dead is None else CommandOutcome(REJECTED, str(dead))
+    return None if reason is None else str(reason)
 
 
 def package_exists(engine: Engine, package_id: int) -> bool:

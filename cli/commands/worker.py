@@ -7,7 +7,7 @@ import argparse
 from adapters.settings import Settings
 from cli.commands import Commands, subcommands
 
-STAGES = ["ingest", "split", "packaging", "report", "poll", "all"]
+STAGES = ["ingest", "split", "packaging", "report", "poll", "merchant", "all"]
 
 
 def register(commands: Commands) -> None:

@@ -1,4 +1,5 @@
-"""Failure drills (issue 5): under a steady stream of orders and packaging commands, kill every
+"""Failure drills (issue 5): under a steady stream of orders, packaging commands and merchant
+events (`ship` on web orders' merchant orders, issue 9), kill every
 worker type with SIGKILL, restart RabbitMQ, restart PostgreSQL, take Omnitron away, and send
 10,000 malformed messages; then drain and prove nothing was lost or doubled.
 
@@ -25,7 +26,7 @@ import requests
 from sqlalchemy import Engine, func, select
 
 from adapters.messaging.broker import build_broker
-from adapters.messaging.publisher import INGEST, PACKAGING, publish
+from adapters.messaging.publisher import INGEST, MERCHANT, PACKAGING, publish
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
@@ -36,7 +37,7 @@ from tests.e2e.pipeline import Pipeline, assert_stored_exactly
 from tests.e2e.test_reports import assert_reported_exactly
 
 pytestmark = [pytest.mark.drills, pytest.mark.services]
-STAGES = ("ingest", "split", "packaging", "report")
+STAGES = ("ingest", "split", "packaging", "report", "merchant")
 MALFORMED = 10_000
 # Omnitron's outage: 20 s keeps the CI run short; OMS_DRILL_OMNITRON_OUTAGE_S=120 for minutes
 OUTAGE = float(os.environ.get("OMS_DRILL_OMNITRON_OUTAGE_S", "20"))
@@ -57,10 +58,12 @@ class Stream:
     def __init__(self, url: str, db: Engine, bodies: list[dict[str, Any]], prefix: str):
         self.url, self.db, self.bodies, self.prefix = url, db, bodies, prefix
         self.commanded: set[int] = set()
+        self.events: dict[str, tuple[str, int]] = {}  # message id -> (merchant order, items)
         self.stop = threading.Event()
         self.threads = [
             threading.Thread(target=self._orders),
             threading.Thread(target=self._commands),
+            threading.Thread(target=self._merchant_events),
         ]
 
     def _publish(self, broker: dramatiq.Broker, target: tuple[str, str], body: Any) -> None:
@@ -89,6 +92,42 @@ class Stream:
                 )
                 self.commanded.add(package_id)
             time.sleep(0.5)
+
+    def _merchant_events(self) -> None:
+        """`ship` once on every web order's merchant order (web packages are never packed)."""
+        broker = build_broker(self.url, [])
+        sent: set[str] = set()
+        while not self.stop.is_set():
+            for reference, merchant, items in patient(lambda: self._web_merchant_orders(), []):
+                if reference in sent:
+                    continue
+                message_id = str(uuid.uuid4())
+                self.events[message_id] = (reference, items)
+                body = {
+                    "merchant_reference": merchant,
+                    "merchant_order_reference": reference,
+                    "event": "ship",
+                }
+                while not self.stop.is_set():
+                    try:
+                        publish(broker, *MERCHANT, body, message_id=message_id)
+                        break
+                    except Exception:
+                        time.sleep(0.5)
+                sent.add(reference)
+            time.sleep(0.5)
+
+    def _web_merchant_orders(self) -> list[tuple[str, str, int]]:
+        mo, items = t.merchant_orders, t.merchant_order_items
+        with self.db.connect() as c:
+            rows = c.execute(
+                select(mo.c.reference, mo.c.merchant_reference, func.count(items.c.id))
+                .join(t.channels, t.channels.c.id == mo.c.channel_id)
+                .join(items, items.c.merchant_order_id == mo.c.id)
+                .where(mo.c.reference.startswith(self.prefix), t.channels.c.channel_type == "web")
+                .group_by(mo.c.reference, mo.c.merchant_reference)
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def _waiting(self) -> list[int]:
         with self.db.connect() as c:
@@ -215,7 +254,21 @@ def test_the_pipeline_survives_the_drills(
                         | t.dead_letters.c.message.cast(sa_text()).contains(f"BAD-{prefix}"),
                     )
                 ).scalar_one()
-            return split == len(bodies) and waiting == 0 and unsent == 0 and dead >= MALFORMED
+            answered = merchant_outcomes(db, list(stream.events))
+            return (
+                split == len(bodies)
+                and waiting == 0
+                and unsent == 0
+                and dead >= MALFORMED
+                and len(answered) == len(stream.events)
+                and len(stream.events) >= web_merchant_orders
+            )
+
+        web_merchant_orders = sum(
+            len({i.get("merchant_reference") or "MAIN" for i in b["items"]})
+            for b in bodies
+            if b["channel"]["channel_type"] == "web"
+        )
 
         deadline = time.monotonic() + 600
         while not patient(drained, False):
@@ -258,7 +311,13 @@ def test_the_pipeline_survives_the_drills(
                     t.status_reports.c.sent_at.is_not(None),
                 )
             ).scalar_one()
-        assert len(packed) == len(stream.commanded) and by_status.get(100, 0) + len(packed) == sum(
+        outcomes = merchant_outcomes(db, list(stream.events))
+        shipped_items = sum(count for _, count in stream.events.values())
+        event_rows = sum(rows for rows, _ in outcomes.values())
+        assert all(applied == rows for rows, applied in outcomes.values()), "every ship applied"
+        assert len(packed) == len(stream.commanded)
+        # waiting, packed, and the web packages the merchant events shipped
+        assert by_status.get(100, 0) + len(packed) + by_status.get(700, 0) == sum(
             by_status.values()
         )
         assert len(reasons) == MALFORMED and all(r.startswith("invalid message: ") for r in reasons)
@@ -273,16 +332,43 @@ def test_the_pipeline_survives_the_drills(
             "packed_items_at_450_in_omnitron": "all, and only those",
             "malformed_in": MALFORMED,
             "malformed_dead_lettered_with_reason": len(reasons),
-            "lost": len(bodies) - stored + MALFORMED - len(reasons) + len(packed) - sent,
-            "doubled": 0,  # unique keys; assert_stored_exactly counted every row
+            "merchant_events_in": len(stream.events),
+            "merchant_events_answered": len(outcomes),
+            "lost": len(bodies)
+            - stored
+            + MALFORMED
+            - len(reasons)
+            + len(packed)
+            - sent
+            + len(stream.events)
+            - len(outcomes),
+            # unique keys; assert_stored_exactly counted every row; one log row per item
+            "doubled": event_rows - shipped_items,
         }
         assert summary["lost"] == 0
+        assert summary["doubled"] == 0
         (tmp_path / "drill-summary.json").write_text(json.dumps(summary, indent=2))
         print("\nDRILL SUMMARY " + json.dumps(summary))
     finally:
         pipeline.stop()
         for name in list(pipeline.processes):
             pipeline.processes.pop(name)
+
+
+def merchant_outcomes(db: Engine, message_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """message id -> (log rows, applied rows) for the merchant events that were answered."""
+    log = t.merchant_transition_log
+    with db.connect() as c:
+        rows = c.execute(
+            select(
+                log.c.message_id,
+                func.count(),
+                func.count().filter(log.c.outcome == "applied"),
+            )
+            .where(log.c.message_id.in_(message_ids))
+            .group_by(log.c.message_id)
+        ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def sa_text() -> Any:

@@ -115,6 +115,7 @@ def test_queues_reports_every_pipeline_queue_and_health_names_what_is_down(
         "oms.packaging",
         "oms.report",
         "oms.poll",
+        "oms.merchant",
     ]
     assert {
         "ready",

@@ -32,6 +32,10 @@ TABLES = {
     "outbox",
     "dead_letters",
     "api_tokens",
+    "merchants",
+    "merchant_transitions",
+    "merchant_order_items",
+    "merchant_transition_log",
     "alembic_version",
 }
 

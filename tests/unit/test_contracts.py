@@ -45,6 +45,8 @@ def test_exported_schema_declares_its_queue_and_actor(name: str) -> None:
 def test_public_contracts_of_spec_8_1() -> None:
     public = {(queue, actor) for _, queue, actor, is_public in CONTRACTS.values() if is_public}
     assert ("oms.ingest", "ingest_order") in public
+    assert ("oms.packaging", "run_package_command") in public
+    assert ("oms.merchant", "trigger_merchant_event") in public
 
 
 def test_inbound_order_schema_requires_the_spec_fields() -> None:

@@ -10,113 +10,11 @@ import pytest
 from domain import services
 from domain.errors import UnknownOrder
 from domain.messages import OutboxMessage, SplitOrder
-from domain.model import Channel, Expense, MerchantOrder, Order, OrderItem, Product
-from domain.ports import (
-    ChannelRepository,
-    MerchantOrderRepository,
-    OrderRepository,
-    Outbox,
-    UnitOfWork,
-)
+from domain.model import Channel, Expense, Order, OrderItem, Product
 from domain.statuses import OrderStatus, PackageStatus
+from tests.unit.fakes import ExplodingMerchantOrders, FakeUnitOfWork
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-class FakeChannels(ChannelRepository):
-    def __init__(self) -> None:
-        self.channels: dict[int, Channel] = {}
-
-    def add_if_missing(self, channel: Channel) -> bool:
-        if channel.id in self.channels:
-            return False
-        self.channels[channel.id] = channel
-        return True
-
-
-class FakeOrders(OrderRepository):
-    def __init__(self) -> None:
-        self.orders: dict[int, Order] = {}
-        self.locked: list[int] = []
-        self._next_item_id = 1
-
-    def add(self, order: Order) -> bool:
-        if self.find(order.number, order.channel.id):
-            return False
-        order.id = len(self.orders) + 1
-        for item in order.items:
-            item.id = self._next_item_id
-            self._next_item_id += 1
-        self.orders[order.id] = order
-        return True
-
-    def get(self, order_id: int, *, lock: bool = False) -> Order | None:
-        if lock:
-            self.locked.append(order_id)
-        return self.orders.get(order_id)
-
-    def find(self, number: str, channel_id: int | None = None) -> list[Order]:
-        return [
-            o
-            for o in self.orders.values()
-            if o.number == number and channel_id in (None, o.channel.id)
-        ]
-
-    def mark_split(self, order_id: int) -> None:
-        self.orders[order_id].split = True
-
-    def save_statuses(self, order: Order, items: list[OrderItem]) -> None:
-        assert order.id is not None
-        self.orders[order.id] = order
-
-
-class FakeMerchantOrders(MerchantOrderRepository):
-    def __init__(self) -> None:
-        self.merchant_orders: list[MerchantOrder] = []
-
-    def add(self, merchant_order: MerchantOrder) -> None:
-        merchant_order.id = len(self.merchant_orders) + 1
-        merchant_order.package.id = merchant_order.id
-        self.merchant_orders.append(merchant_order)
-
-    def for_order(self, order_id: int) -> list[MerchantOrder]:
-        return [mo for mo in self.merchant_orders if mo.order_id == order_id]
-
-
-class FakeOutbox(Outbox):
-    def __init__(self) -> None:
-        self.messages: list[OutboxMessage] = []
-
-    def add(self, message: OutboxMessage) -> None:
-        self.messages.append(message)
-
-
-class FakeUnitOfWork(UnitOfWork):
-    channels: FakeChannels
-    orders: FakeOrders
-    merchant_orders: FakeMerchantOrders
-    outbox: FakeOutbox
-
-    def __init__(self) -> None:
-        self.channels = FakeChannels()
-        self.orders = FakeOrders()
-        self.merchant_orders = FakeMerchantOrders()
-        self.outbox = FakeOutbox()
-        self.committed = False
-        self.commits = 0
-        self.rollbacks = 0
-
-    def commit(self) -> None:
-        self.committed = True
-        self.commits += 1
-
-    def rollback(self) -> None:
-        self.rollbacks += 1
-
-
-class ExplodingMerchantOrders(FakeMerchantOrders):
-    def add(self, merchant_order: MerchantOrder) -> None:
-        raise RuntimeError("database went away")
 
 
 def _item(omnitron_id: int, merchant: str, price: int, quantity: int = 1) -> OrderItem:

@@ -1,7 +1,7 @@
 """api tokens: hashed keys of operators and merchants for the HTTP API
 
 Revision ID: 0005
-Revises: 0003 (the lead re-chains it after 0004, merchants, at merge)
+Revises: 0004
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,112 @@
+"""SQLAlchemy Core repositories of the merchant side: merchants, processes (transition rows,
+read once per unit of work) and the merchant transition log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.persistence import tables as t
+from adapters.persistence.repositories import now
+from domain import ports
+from domain.merchant_oms import (
+    MerchantTransitionRecord,
+    Outcome,
+    Process,
+    ProcessTransition,
+    Source,
+)
+from domain.model import Merchant
+
+
+class SqlMerchantRepository(ports.MerchantRepository):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def get_or_add(self, reference: str, default_process: str) -> Merchant:
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        self.connection.execute(
+            dialect.insert(t.merchants)
+            .values(reference=reference, oms_process=default_process, created_at=now())
+            .on_conflict_do_nothing(index_elements=["reference"])
+        )
+        row = self.connection.execute(
+            select(t.merchants).where(t.merchants.c.reference == reference)
+        ).one()
+        return Merchant(row.reference, row.oms_process, row.name)
+
+
+class SqlMerchantProcessRepository(ports.MerchantProcessRepository):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._cache: dict[str, Process | None] = {}
+
+    def get(self, name: str) -> Process | None:
+        if name not in self._cache:
+            rows = self.connection.execute(
+                select(t.merchant_transitions).where(t.merchant_transitions.c.process == name)
+            ).all()
+            transitions = [
+                ProcessTransition(r.process, r.source_state, r.event, r.target_state, r.manual)
+                for r in rows
+            ]
+            self._cache[name] = Process(name, transitions) if transitions else None
+        return self._cache[name]
+
+    def names(self) -> list[str]:
+        query = select(t.merchant_transitions.c.process).distinct()
+        return sorted(self.connection.execute(query).scalars())
+
+
+class SqlMerchantLog(ports.MerchantLog):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def add_all(self, records: list[MerchantTransitionRecord]) -> None:
+        if not records:
+            return
+        self.connection.execute(
+            insert(t.merchant_transition_log),
+            [
+                {
+                    "order_id": r.order_id,
+                    "merchant_order_reference": r.merchant_order_reference,
+                    "item_reference": r.item_reference,
+                    "event": r.event,
+                    "source": r.source.value,
+                    "outcome": r.outcome.value,
+                    "from_state": r.from_state,
+                    "to_state": r.to_state,
+                    "reason": r.reason,
+                    "message_id": r.message_id,
+                    "created_at": r.at or now(),
+                }
+                for r in records
+            ],
+        )
+
+    def by_message(self, message_id: str) -> list[MerchantTransitionRecord]:
+        log = t.merchant_transition_log
+        rows = self.connection.execute(
+            select(log).where(log.c.message_id == message_id).order_by(log.c.id)
+        )
+        return [record_from(row) for row in rows]
+
+
+def record_from(row: Row[Any]) -> MerchantTransitionRecord:
+    """A merchant_transition_log row as a record."""
+    return MerchantTransitionRecord(
+        item_reference=row.item_reference,
+        merchant_order_reference=row.merchant_order_reference,
+        event=row.event,
+        source=Source(row.source),
+        outcome=Outcome(row.outcome),
+        from_state=row.from_state,
+        to_state=row.to_state,
+        reason=row.reason,
+        message_id=row.message_id,
+        order_id=row.order_id,
+        at=row.created_at,
+    )
