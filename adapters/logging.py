@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from dramatiq.broker import MessageProxy
@@ -52,8 +52,36 @@ class HideMessageBodies(logging.Filter):
 _tracebacks = ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
 
 
+class _Sink:
+    """Where the JSON lines go, looked up at each write: standard error, or the file named by
+    OMS_LOG_FILE when it is set (`oms demo` keeps its terminal free of logs that way). Loggers
+    cached before a reconfiguration follow it."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.file: TextIO | None = None
+
+    def target(self, path: str | None) -> None:
+        if path == self.path:
+            return
+        if self.file is not None:
+            self.file.close()
+        self.path = path
+        self.file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def write(self, text: str) -> int:
+        return (self.file or sys.stderr).write(text)
+
+    def flush(self) -> None:
+        (self.file or sys.stderr).flush()
+
+
+_sink = _Sink()
+
+
 def configure_logging(level: str | None = None) -> None:
     level_name = (level or os.environ.get("OMS_LOG_LEVEL", "INFO")).upper()
+    _sink.target(os.environ.get("OMS_LOG_FILE") or None)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -67,11 +95,11 @@ def configure_logging(level: str | None = None) -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level_name)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_sink),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # dramatiq, pika and alembic log through the standard library: render them as JSON too.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_sink)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],

@@ -24,7 +24,6 @@ from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from cli.generate import generate_orders
 from cli.scratch import scratch_services
-from domain.money import format_minor_units
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 INVALID_ORDERS: list[dict[str, Any]] = [
@@ -103,22 +102,32 @@ def _omnitron(valid: list[dict[str, Any]]) -> Any:
 
 
 def run_demo(generated: int = 20, *, real_services: bool = False) -> int:
+    """The terminal shows tables only: the JSON logs (the dead letters' errors among them) go
+    to a file the demo names, kept after it ends."""
+    from adapters.logging import configure_logging
+
     os.environ.setdefault("OMS_LOG_LEVEL", "WARNING")
+    log = tempfile.NamedTemporaryFile(prefix="oms-demo-", suffix=".log", delete=False)  # noqa: SIM115
+    log.close()
+    os.environ["OMS_LOG_FILE"] = log.name
+    configure_logging()
     if real_services:
         with scratch_services(Settings.from_env(), "demo") as scratch:
             print(
                 f"oms demo: scratch database {scratch.database} and vhost {scratch.vhost} "
                 "on the configured servers (removed at the end)"
             )
-            return _run(generated, "real services", scratch.database_url, scratch.broker_url)
+            return _run(
+                generated, "real services", scratch.database_url, scratch.broker_url, log.name
+            )
     folder = tempfile.mkdtemp(prefix="oms-demo-")
     try:
-        return _run(generated, "embedded", f"sqlite:///{folder}/oms.sqlite3", "stub://")
+        return _run(generated, "embedded", f"sqlite:///{folder}/oms.sqlite3", "stub://", log.name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(generated: int, mode: str, database_url: str, broker_url: str) -> int:
+def _run(generated: int, mode: str, database_url: str, broker_url: str, log_file: str) -> int:
     # set before the workers package is imported: it reads them once
     os.environ.update(OMS_DATABASE_URL=database_url, OMS_BROKER_URL=broker_url)
     upgrade(database_url)
@@ -131,7 +140,7 @@ def _run(generated: int, mode: str, database_url: str, broker_url: str) -> int:
     )
     simulator = _omnitron(valid)
     try:
-        return _flow(valid, mode, simulator)
+        return _flow(valid, mode, simulator, log_file)
     finally:
         simulator.stop()
         _close_connections()
@@ -146,70 +155,96 @@ def _close_connections() -> None:
         bootstrap.engine().dispose()
 
 
-def _flow(valid: list[dict[str, Any]], mode: str, simulator: Any) -> int:
+def _flow(valid: list[dict[str, Any]], mode: str, simulator: Any, log_file: str) -> int:
     import dramatiq
 
     from adapters.persistence.dead_letters import dead_letters
     from adapters.persistence.unit_of_work import SqlUnitOfWork
     from adapters.queries.orders import find_orders, identity_holds
-    from cli.demo_packing import outcomes_table, pack_all, reports_table, wait_for_reports
+    from cli import demo_merchants as m
+    from cli.demo_packing import outcome_counts, pack_all, wait_for_reports
     from cli.publish import publish_orders
     from cli.table import format_rows, order_table
+    from domain import poll_service
     from workers import actors as _actors  # noqa: F401  (declares the stage actors)
     from workers import bootstrap, broker
 
     engine = bootstrap.engine()
+    folder = Path(tempfile.mkdtemp(prefix="oms-demo-csv-"))
+    steps: list[tuple[str, list[str]]] = []
     worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=100)
     worker.start()
     started = time.monotonic()
+
+    def views() -> list[dict[str, Any]]:
+        found = (find_orders(SqlUnitOfWork(engine), o["number"], o["channel"]["id"]) for o in valid)
+        return [v[0] for v in found]
+
     try:
+        steps.append(
+            ("process import", m.import_process_file(folder, engine, SqlUnitOfWork(engine)))
+        )
         publish_orders(broker, valid)
         rejected = set(publish_orders(broker, INVALID_ORDERS))
         _wait(engine, {o["number"] for o in valid}, rejected)
-        split_at = time.monotonic() - started
-
-        def views() -> list[dict[str, Any]]:
-            found = (
-                find_orders(SqlUnitOfWork(engine), o["number"], o["channel"]["id"]) for o in valid
+        steps.append(
+            (
+                "ingest, split",
+                [
+                    f"{len(valid)} orders split in {time.monotonic() - started:.2f} s; "
+                    f"{len(rejected)} invalid ones dead-lettered (below)"
+                ],
             )
-            return [v[0] for v in found]
-
+        )
+        steps.append(("merchant cancels", [m.merchant_cancels(broker, engine)]))
         commands = pack_all(broker, views())
         wait_for_reports(engine, commands)
-        packed_at = time.monotonic() - started
+        counts, refused = outcome_counts(engine, commands)
+        packing = [
+            f"{len(commands)} CHANNEL_BASED_COMPLETE_PACKAGING commands ({counts}); "
+            f"preparing (450) reported by {time.monotonic() - started:.2f} s"
+        ]
+        steps.append(("packing", packing + ([f"first rejection: {refused}"] if refused else [])))
+        marked = m.carrier_moves(simulator, views())
+        since = m.last_log_id(engine)
+        poll_service.open_cycle_now(int(time.time()), bootstrap.unit_of_work())
+        m.wait(m.polled(views, marked), "the poll cycle")
+        told = sorted(marked.values())
+        steps.append(
+            (
+                "carrier, poll",
+                [
+                    f"Omnitron: {told.count('500')} orders shipped (500), "
+                    f"{told.count('550')} delivered (550); one poll cycle",
+                    f"merchant items (source poll): {m.poll_summary(engine, since)}",
+                ],
+            )
+        )
+        steps.append(("refund import", m.import_refund(folder, engine, bootstrap.unit_of_work)))
+        m.wait(lambda: m.reports_sent(engine), "the reports to Omnitron")
         final = views()
     finally:
         worker.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
-    print(
-        f"oms demo ({mode}): {len(valid)} orders ingested and split in {split_at:.2f} s; "
-        f"packed and reported by {packed_at:.2f} s\n"
-    )
+    print(f"oms demo ({mode}); JSON logs: {log_file}\n")
+    for number, (title, lines) in enumerate(steps, start=1):
+        for index, line in enumerate(lines):
+            print(f"{f'{number}. {title}' if index == 0 else '':<21}{line}")
+    print()
     for view in final[:2]:
-        print(order_table(view) + "\n")
-    rows = [["order", "channel", "merchant orders", "packages", "grand total", "identity"]]
-    for view in final:
-        rows.append(
-            [
-                view["number"],
-                view["channel"]["name"],
-                str(len(view["merchant_orders"])),
-                " ".join(sorted({p["status"] for p in view["packages"]})),
-                format_minor_units(view["totals"]["grand_total"], view["currency"]),
-                "ok" if identity_holds(view) else "BROKEN",
-            ]
-        )
-    print(format_rows(rows, numeric={2, 4}) + "\n")
-    print("dead letters (never retried):")
+        print(order_table(view))
+        print(m.items_table(view) + "\n")
+    print(m.orders_table(final) + "\n")
+    table = [["dead letter (never retried)", "reason"]]
     for letter in dead_letters(engine, "oms.ingest"):
         if letter["message_id"] in rejected:
             body = (letter["message"].get("args") or [{}])[0]
-            number = body.get("number") if isinstance(body, dict) else body
-            print(f"  {number}: {letter['reason']}")
-    print("\npackaging commands (CHANNEL_BASED_COMPLETE_PACKAGING on every package):")
-    print(outcomes_table(engine, commands))
-    print("\nreports received by Omnitron:")
-    print(reports_table(list(simulator.state.log)))
+            order = body.get("number") if isinstance(body, dict) else body
+            table.append([str(order), letter["reason"]])
+    print(format_rows(table) + "\n")
+    print("what Omnitron was told:")
+    print(m.omnitron_table(list(simulator.state.log)))
     broken = sum(not identity_holds(v) for v in final)
     print(f"\n{len(final)} orders stored, {broken} with a broken totals identity")
     return 1 if broken else 0

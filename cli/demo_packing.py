@@ -1,5 +1,5 @@
-"""The packing half of `oms demo`: pack every marketplace package, wait for the reports to reach
-the Omnitron simulator, and show them."""
+"""The packing half of `oms demo`: pack every package, wait for the reports to reach the Omnitron
+simulator, and count the outcomes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy import Engine, func, select
 from adapters.messaging.publisher import PACKAGING, publish
 from adapters.persistence import tables as t
 from cli.package import command_body
-from cli.table import format_rows
 
 
 def pack_all(broker: dramatiq.Broker, views: list[dict[str, Any]]) -> list[str]:
@@ -55,39 +54,21 @@ def wait_for_reports(engine: Engine, message_ids: list[str], timeout: float = 12
     raise TimeoutError(f"packing and reports did not finish within {timeout:.0f} s")
 
 
-def outcomes_table(engine: Engine, message_ids: list[str]) -> str:
+def outcome_counts(engine: Engine, message_ids: list[str]) -> tuple[str, str | None]:
+    """The commands' outcomes counted ("applied 15, rejected 2"), and the first rejection's
+    reason."""
+    log = t.transition_log
     with engine.connect() as connection:
         rows = connection.execute(
-            select(
-                t.transition_log.c.package_ref,
-                t.transition_log.c.outcome,
-                t.transition_log.c.reason,
-                t.packages.c.number,
-                t.shipments.c.tracking_number,
-            )
-            .outerjoin(t.packages, t.packages.c.id == t.transition_log.c.package_id)
-            .outerjoin(t.shipments, t.shipments.c.package_id == t.packages.c.id)
-            .where(t.transition_log.c.message_id.in_(message_ids))
-            .order_by(t.transition_log.c.id)
+            select(log.c.outcome, func.count())
+            .where(log.c.message_id.in_(message_ids))
+            .group_by(log.c.outcome)
+            .order_by(log.c.outcome)
         ).all()
-    table = [["package", "outcome", "tracking number / reason"]]
-    for row in rows:
-        detail = row.tracking_number if row.outcome == "applied" else row.reason
-        table.append([row.number or row.package_ref, row.outcome, detail or ""])
-    return format_rows(table)
-
-
-def reports_table(requests: list[dict[str, Any]]) -> str:
-    table = [["Omnitron request", "answer", "items"]]
-    for request in requests:
-        if request["method"] == "PATCH" and "bulk_status_update" in request["path"]:
-            items = (request.get("body") or {}).get("orderitem_set", [])
-            statuses = sorted({i["status"] for i in items})
-            table.append(
-                [
-                    f"PATCH {request['path']}",
-                    str(request["status"]),
-                    f"{len(items)} items -> {','.join(statuses)}",
-                ]
-            )
-    return format_rows(table)
+        refused = connection.execute(
+            select(log.c.reason)
+            .where(log.c.message_id.in_(message_ids), log.c.outcome != "applied")
+            .order_by(log.c.id)
+            .limit(1)
+        ).scalar_one_or_none()
+    return ", ".join(f"{outcome} {n}" for outcome, n in rows), refused

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from cli.commands import (
     api,
     bench,
+    csv_commands,
     db,
     demo,
     dlq,
@@ -23,7 +24,21 @@ from cli.commands import (
     worker,
 )
 
-GROUPS = (db, orders, package, merchant, poll, worker, watch, dlq, api, demo, simulator, bench)
+GROUPS = (
+    db,
+    orders,
+    package,
+    merchant,
+    csv_commands,
+    poll,
+    worker,
+    watch,
+    dlq,
+    api,
+    demo,
+    simulator,
+    bench,
+)
 
 
 def _version() -> str:

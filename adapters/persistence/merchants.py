@@ -110,3 +110,22 @@ def record_from(row: Row[Any]) -> MerchantTransitionRecord:
         order_id=row.order_id,
         at=row.created_at,
     )
+
+
+def assign_process(connection: Connection, reference: str, process: str) -> str | None:
+    """Set a merchant's process (spec 10.1), creating the merchant when it is new; returns the
+    process it had (None: created). Later merchant orders use it; existing items keep theirs."""
+    before = connection.execute(
+        select(t.merchants.c.oms_process).where(t.merchants.c.reference == reference)
+    ).scalar_one_or_none()
+    if before is None:
+        connection.execute(
+            insert(t.merchants).values(reference=reference, oms_process=process, created_at=now())
+        )
+    elif before != process:
+        connection.execute(
+            t.merchants.update()
+            .where(t.merchants.c.reference == reference)
+            .values(oms_process=process)
+        )
+    return before

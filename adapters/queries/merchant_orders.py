@@ -87,3 +87,16 @@ def merchant_order_owner(engine: Engine, reference: str) -> list[str]:
     with engine.connect() as connection:
         query = select(mo.c.merchant_reference).where(mo.c.reference == reference).distinct()
         return sorted(connection.execute(query).scalars())
+
+
+def item_owner(engine: Engine, item_reference: str) -> tuple[str, str] | None:
+    """(merchant reference, merchant order reference) of a merchant order item, or None."""
+    items, mo = t.merchant_order_items, t.merchant_orders
+    query = (
+        select(mo.c.merchant_reference, mo.c.reference)
+        .join(items, items.c.merchant_order_id == mo.c.id)
+        .where(items.c.reference == item_reference)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return (row.merchant_reference, row.reference) if row else None

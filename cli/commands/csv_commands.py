@@ -1,0 +1,107 @@
+"""`oms import merchant-oms-process|merchant-order-status FILE` and `oms export merchant-orders
+--out DIR` (spec 10)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cli.commands import Commands, subcommands
+
+if TYPE_CHECKING:
+    from cli.csv_files import CsvFile
+
+
+def register(commands: Commands) -> None:
+    imports = subcommands(commands, "import", "CSV imports (spec 10.1, 10.2)")
+    process = imports.add_parser("merchant-oms-process", help="set merchants' processes")
+    process.add_argument("file", metavar="FILE", type=Path)
+    process.set_defaults(handler=_import_processes)
+    status = imports.add_parser(
+        "merchant-order-status", help="trigger merchant order item events from a CSV file"
+    )
+    status.add_argument("file", metavar="FILE", type=Path)
+    status.add_argument(
+        "--ignore-errors", action="store_true", help="try every row; exit 1 if any failed"
+    )
+    status.add_argument(
+        "--start-from", type=int, default=1, metavar="N", help="resume at data row N (1 = first)"
+    )
+    status.set_defaults(handler=_import_statuses)
+
+    exports = subcommands(commands, "export", "CSV exports (spec 10.3)")
+    orders = exports.add_parser("merchant-orders", help="three files per merchant")
+    orders.add_argument("--out", required=True, type=Path, metavar="DIR")
+    orders.add_argument("--merchant", action="append", default=[], metavar="REF", help="repeatable")
+    orders.add_argument("--created-from", metavar="DATE", help="YYYY-MM-DD (UTC), inclusive")
+    orders.add_argument("--created-to", metavar="DATE", help="YYYY-MM-DD (UTC), inclusive")
+    orders.set_defaults(handler=_export)
+
+
+def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> CsvFile:
+    from cli.csv_files import CsvFileError, read_csv
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SystemExit(f"cannot read {path}: {error.strerror}") from None
+    try:
+        csv_file = read_csv(data, required, optional)
+    except CsvFileError as error:
+        raise SystemExit(f"{path}: {error}") from None
+    for note in csv_file.notes:
+        print(f"{path}: {note}", file=sys.stderr)
+    return csv_file
+
+
+def _import_processes(args: argparse.Namespace) -> int:
+    from adapters.persistence.engine import make_engine
+    from adapters.persistence.unit_of_work import SqlUnitOfWork
+    from adapters.queries.merchant_orders import process_names
+    from adapters.settings import Settings
+    from cli.csv_import import PROCESS_COLUMNS, import_processes
+
+    csv_file = _read(args.file, PROCESS_COLUMNS)
+    engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    known = set(process_names(SqlUnitOfWork(engine)))
+    result = import_processes(csv_file, engine, known, print)
+    print(result.line)
+    if result.failed:
+        print(f"oms: {len(result.failed)} of {result.tried} rows failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _import_statuses(args: argparse.Namespace) -> int:
+    from cli.csv_import import STATUS_COLUMNS, STATUS_OPTIONAL
+    from cli.csv_status import run_status_import
+
+    csv_file = _read(args.file, STATUS_COLUMNS, STATUS_OPTIONAL)
+    if not 1 <= args.start_from <= len(csv_file.rows) + 1:
+        raise SystemExit(
+            f"--start-from {args.start_from}: the file has {len(csv_file.rows)} data rows "
+            "(row 1 is the first after the header)"
+        )
+    return run_status_import(csv_file, ignore_errors=args.ignore_errors, start_from=args.start_from)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from adapters.persistence.engine import make_engine
+    from adapters.queries.merchant_export import ExportFilter
+    from adapters.settings import Settings
+    from cli.csv_export import export_merchant_orders, parse_day, terminal_progress
+
+    where = ExportFilter(
+        tuple(dict.fromkeys(args.merchant)),
+        parse_day(args.created_from, end=False) if args.created_from else None,
+        parse_day(args.created_to, end=True) if args.created_to else None,
+    )
+    engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    merchants = export_merchant_orders(engine, args.out, where, terminal_progress())
+    for merchant, counts in sorted(merchants.items()):
+        numbers = ", ".join(f"{n} {name}" for name, n in counts.items())
+        print(f"{args.out / merchant}: {numbers}")
+    print(f"exported {len(merchants)} merchants to {args.out}")
+    return 0
