@@ -24,7 +24,7 @@ UNITS = ROOT / "deploy" / "systemd"
 INSTALL = "/opt/oms"  # where the units expect the checkout, with its venv in .venv
 WORKER_STAGES = [stage for stage in STAGES if stage != "all"]
 LONG_RUNNING = ["oms-scheduler.service", "oms-outbox.service", "oms-deadletters.service",
-                "oms-metrics.service", "oms-worker@.service"]  # fmt: skip
+                "oms-metrics.service", "oms-worker@.service", "oms-api.service"]  # fmt: skip
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -73,7 +73,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         check=False, env={**os.environ, "SYSTEMD_LOG_COLOR": "0"},
     )  # fmt: skip
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
-    assert len(files) == len(WORKER_STAGES) + 6
+    assert len(files) == len(WORKER_STAGES) + 7
 
 
 def test_every_procfile_process_has_a_unit_that_runs_the_same_command() -> None:
@@ -88,7 +88,11 @@ def test_every_procfile_process_has_a_unit_that_runs_the_same_command() -> None:
     assert exec_args("oms-scheduler.service") == shlex.split(procfile["scheduler"])[1:]
     assert exec_args("oms-outbox.service") == shlex.split(procfile["outbox"])[1:]
     assert exec_args("oms-deadletters.service") == shlex.split(procfile["deadletters"])[1:]
-    assert set(procfile) == {*WORKER_STAGES, "scheduler", "outbox", "deadletters"}
+    api = shlex.split(procfile["api"].replace("${OMS_API_PORT:-8000}", "8000"))
+    assert exec_args("oms-api.service") == [
+        arg.replace("${OMS_API_WORKERS:-2}", "2") for arg in api[1:]
+    ]
+    assert set(procfile) == {*WORKER_STAGES, "scheduler", "outbox", "deadletters", "api"}
 
 
 @pytest.mark.parametrize("name", [*LONG_RUNNING, "oms-migrate.service"])

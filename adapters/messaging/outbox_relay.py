@@ -29,6 +29,15 @@ FAILED_ROW_MAX_PAUSE = 300.0
 BROKER_AWAY_AFTER = 3  # failures in a row that end a sweep round
 
 
+def _broker_failure(error: Exception) -> bool:
+    """A failure of the broker (connection, channel, refused publish) rather than of the row:
+    only these count towards ending a round, so rows that can never be published (however many
+    stand at the head of the outbox) never hold back the rows behind them."""
+    return isinstance(error, dramatiq.errors.BrokerError | OSError) or type(
+        error
+    ).__module__.startswith("pika")
+
+
 class PublishedMarks:
     """Collects ids of published outbox rows and marks them in one UPDATE per flush."""
 
@@ -164,6 +173,8 @@ class OutboxRelay:
                     next_try_s=pause,
                     error=repr(error)[:300],
                 )
+                if not _broker_failure(error):
+                    continue  # this row is bad (unknown command, say): the others go on
                 in_a_row += 1
                 if in_a_row >= BROKER_AWAY_AFTER:
                     break  # the broker itself is away: the next round tries again

@@ -99,3 +99,15 @@ def test_a_row_that_cannot_be_published_holds_back_no_other(
     assert relay.sweep(older_than=timedelta(0)) == 0  # the poison row waits out its backoff
     assert live.queue_depth(rabbitmq_url, "oms.split") == 2, "nothing was sent twice"
     assert published(pg, [poison]) == [False]  # kept: fixed or looked at by a person
+
+
+def test_rows_that_can_never_be_published_do_not_end_the_round(
+    pg: Engine, broker: dramatiq.Broker, rabbitmq_url: str
+) -> None:
+    """Only broker failures end a round early; five bad rows at the head of the outbox are
+    set aside one by one and the good row behind them goes out in the same sweep."""
+    *poison, good = add_rows(pg, ["no_such_command"] * 5 + ["split_order"])
+    relay = OutboxRelay(pg, broker)
+    assert relay.sweep(older_than=timedelta(0)) == 1
+    assert published(pg, [*poison, good]) == [False] * 5 + [True]
+    assert live.queue_depth(rabbitmq_url, "oms.split") == 1
