@@ -1,7 +1,7 @@
 """The pipeline's own Prometheus counters and histograms, beside dramatiq's. They exist only
-when the worker runs dramatiq's Prometheus middleware (OMS_METRICS_PORT set): that middleware
-sets PROMETHEUS_MULTIPROC_DIR after process boot, and metrics must be created after that so
-every worker process writes to the shared directory its exposition server reads."""
+when the worker runs the metrics middleware (`oms worker --metrics-port`, adapters/messaging/
+prometheus.py): it sets PROMETHEUS_MULTIPROC_DIR after process boot, and metrics must be created
+after that so every worker process writes to the group's directory its exposition server reads."""
 
 from __future__ import annotations
 

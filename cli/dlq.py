@@ -1,8 +1,10 @@
-"""`oms dlq keep|list|show|replay`: dead letters, recorded in the database, put back on demand."""
+"""`oms dlq keep|list|show|replay|resolve`: dead letters, recorded in the database, put back on
+demand, or resolved (kept for audit) when they will never be valid."""
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -10,19 +12,22 @@ import structlog
 
 from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
-from adapters.messaging.dead_letter_keeper import drain
+from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES, drain
 from adapters.messaging.publisher import publish
 from adapters.messaging.replay import is_replayable, replay_letter
 from adapters.persistence.dead_letters import (
     dead_letter,
     dead_letters,
     record_dead_letter,
+    recorded_queues,
+    resolve,
 )
 from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
 from cli.table import format_rows
 
 log = structlog.get_logger(__name__)
+INVALID = ("invalid message:", "undecodable message:")  # bad input: replaying fails the same way
 
 
 def keep(*, loop: bool, interval: float = 5.0) -> int:
@@ -48,27 +53,54 @@ def keep(*, loop: bool, interval: float = 5.0) -> int:
         time.sleep(interval)
 
 
-def list_letters(queue: str, *, as_json: bool) -> int:
+def known_queue(engine: Any, queue: str) -> str:
+    """The queue, when it is a pipeline queue or has recorded dead letters; else exit 2 with
+    the queues there are (a typo must not read as "0 dead letters")."""
+    if queue in PIPELINE_QUEUES or queue in recorded_queues(engine):
+        return queue
+    print(
+        f"oms: unknown queue {queue!r}; the pipeline's queues are {', '.join(PIPELINE_QUEUES)}",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
+def state(letter: dict[str, Any]) -> str:
+    if letter.get("resolved_at"):
+        return "resolved"
+    return "replayed" if letter["replayed_at"] else "open"
+
+
+def list_letters(queue: str | None, *, as_json: bool) -> int:
+    """One queue's dead letters, or every queue's (the queue is then a column)."""
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    if queue is not None:
+        known_queue(engine, queue)
     letters = dead_letters(engine, queue)
     if as_json:
         print(json.dumps([_summary(letter) for letter in letters], indent=2, default=str))
         return 0
-    rows = [["id", "message id", "actor", "failures", "last failure", "replayed", "reason"]]
+    head = ["id", "queue"] if queue is None else ["id"]
+    rows = [[*head, "message id", "actor", "failures", "last failure", "state", "reason"]]
     for letter in letters:
         rows.append(
             [
                 str(letter["id"]),
+                *([letter["queue_name"]] if queue is None else []),
                 letter["message_id"][:36],
                 letter["actor_name"],
                 str(letter["failures"]),
                 f"{letter['last_failed_at']:%Y-%m-%d %H:%M:%S}",
-                "yes" if letter["replayed_at"] else "no",
-                letter["reason"][:110],
+                state(letter),
+                (letter.get("resolution_note") or letter["reason"])[:110]
+                if state(letter) == "resolved"
+                else letter["reason"][:110],
             ]
         )
-    print(format_rows(rows, numeric={0, 3}))
-    print(f"{len(letters)} dead letters in {queue}")
+    print(format_rows(rows, numeric={0, len(head) + 2}))
+    opened = sum(1 for letter in letters if state(letter) == "open")
+    where = f"in {queue}" if queue is not None else "in all queues"
+    print(f"{len(letters)} dead letters {where}, {opened} open")
     return 0
 
 
@@ -84,14 +116,15 @@ def _summary(letter: dict[str, Any]) -> dict[str, Any]:
             "first_failed_at",
             "last_failed_at",
             "replayed_at",
+            "resolved_at",
+            "resolution_note",
         )
     }
 
 
 def show(queue: str, record_id: int) -> int:
-    letter = dead_letter(
-        make_engine(Settings.from_env().database_url, pool_size=1), queue, record_id
-    )
+    engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    letter = dead_letter(engine, known_queue(engine, queue), record_id)
     if letter is None:
         raise SystemExit(f"no dead letter {record_id} in {queue}")
     print(json.dumps(letter, indent=2, default=str, ensure_ascii=False))
@@ -103,19 +136,29 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
     recorded an outcome for it returns that outcome) and a fresh retry budget."""
     settings = Settings.from_env()
     engine = make_engine(settings.database_url, pool_size=1)
+    known_queue(engine, queue)
     if record_id is not None:
         letter = dead_letter(engine, queue, record_id)
         letters = [letter] if letter is not None else []
         if not letters:
             raise SystemExit(f"no dead letter {record_id} in {queue}")
     elif every:
-        letters = [d for d in dead_letters(engine, queue) if d["replayed_at"] is None]
+        letters = [d for d in dead_letters(engine, queue) if state(d) == "open"]
     else:
         raise SystemExit("give --id ID or --all")
-    replayable = [d for d in letters if is_replayable(d)]
+    replayable = [d for d in letters if is_replayable(d) and not d.get("resolved_at")]
     for letter in letters:
-        if not is_replayable(letter):
+        if letter.get("resolved_at"):
+            print(f"skip {letter['id']}: resolved ({letter['resolution_note']})")
+        elif not is_replayable(letter):
             print(f"skip {letter['id']}: not a dramatiq message; fix it and publish it again")
+        elif letter["reason"].startswith(INVALID):
+            print(
+                f"warning: {letter['id']} failed validation; the same body will fail the same "
+                f"way unless the rules changed ({letter['reason'][:120]}); if it will never be "
+                f"valid, use oms dlq resolve {queue} --id {letter['id']} --note TEXT",
+                file=sys.stderr,
+            )
     if dry_run:
         for letter in replayable:
             print(f"would replay {letter['id']} ({letter['message_id']}): {letter['reason'][:80]}")
@@ -134,4 +177,22 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
     finally:
         broker.close()
     print(f"{len(replayable)} replayed to {queue}")
+    return 0
+
+
+def resolve_letter(queue: str, *, record_id: int, note: str) -> int:
+    """Close a dead letter that will never be valid: kept for audit (with the note, shown by
+    list and show), no longer counted by oms_dead_letters nor oms queues, never replayed."""
+    if not note.strip():
+        raise SystemExit("oms dlq resolve needs a --note saying why")
+    engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    letter = dead_letter(engine, known_queue(engine, queue), record_id)
+    if letter is None:
+        raise SystemExit(f"no dead letter {record_id} in {queue}")
+    if letter["resolved_at"]:
+        print(f"{record_id} was resolved already at {letter['resolved_at']:%Y-%m-%d %H:%M:%S}")
+        return 0
+    if not resolve(engine, letter, note.strip()):
+        raise SystemExit(f"dead letter {record_id} failed again just now; look at it again")
+    print(f"resolved {record_id} ({letter['message_id']}): {note.strip()}")
     return 0

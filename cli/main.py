@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def closed_pipe() -> int:
+    """The reader went away (`oms dlq list | head`): stop quietly, as `cat` does. stdout is
+    pointed at /dev/null so the interpreter's last flush does not fail again on exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from adapters.logging import configure_logging
@@ -68,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(os.environ.get("OMS_LOG_LEVEL", "WARNING"))
     try:
         return int(args.handler(args))
+    except BrokenPipeError:
+        return closed_pipe()
     except KeyboardInterrupt:
         return 130
     except SystemExit:

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES
 from adapters.persistence import tables as t
+from adapters.persistence.dead_letters import open_dead_letters
 from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
 from domain.statuses import PackageStatus
@@ -31,19 +33,15 @@ class DatabaseCollector:
             )
             unsent = c.execute(select(func.count()).where(t.status_reports.c.sent_at.is_(None)))
             outbox = c.execute(select(func.count()).where(t.outbox.c.published_at.is_(None)))
-            dead: dict[str, int] = dict(
-                c.execute(
-                    select(t.dead_letters.c.queue_name, func.count())
-                    .where(t.dead_letters.c.replayed_at.is_(None))
-                    .group_by(t.dead_letters.c.queue_name)
-                ).all()
-            )
             last_cycle = c.execute(select(func.max(t.poll_cycles.c.started_at))).scalar()
             orders = c.execute(select(func.count()).select_from(t.orders)).scalar_one()
             unsent_count, outbox_count = unsent.scalar_one(), outbox.scalar_one()
+        dead = open_dead_letters(self.engine)
         packages = GaugeMetricFamily("oms_packages", "Packages by status.", labels=["status"])
-        for status in PackageStatus:
-            packages.add_metric([status.name], by_status.get(int(status), 0))
+        for status in PackageStatus:  # every status, 0 when no package is in it
+            packages.add_metric([status.name], by_status.pop(int(status), 0))
+        for code, count in sorted(by_status.items()):  # a code without a name: its number
+            packages.add_metric([str(code)], count)
         yield packages
         yield GaugeMetricFamily("oms_orders", "Orders stored.", value=orders)
         yield GaugeMetricFamily(
@@ -53,8 +51,10 @@ class DatabaseCollector:
             "oms_outbox_unpublished", "Outbox rows not yet published.", value=outbox_count
         )
         letters = GaugeMetricFamily(
-            "oms_dead_letters", "Dead letters not replayed.", labels=["queue"]
+            "oms_dead_letters", "Dead letters neither replayed nor resolved.", labels=["queue"]
         )
+        for queue in PIPELINE_QUEUES:  # every pipeline queue, 0 when it has none
+            letters.add_metric([queue], dead.pop(queue, 0))
         for queue, count in sorted(dead.items()):
             letters.add_metric([queue], count)
         yield letters

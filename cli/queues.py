@@ -1,9 +1,11 @@
-"""`oms queues [--json] [--watch]` and `oms health`."""
+"""`oms queues [--json] [--watch] [--interval S]` and `oms health`."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import sys
 import time
 from typing import Any
@@ -13,18 +15,7 @@ from sqlalchemy import text
 from adapters.persistence.engine import make_engine
 from adapters.queries.queues import queue_snapshot
 from adapters.settings import Settings
-
-COLUMNS = [
-    "queue",
-    "ready",
-    "unacked",
-    "consumers",
-    "publish_rate",
-    "deliver_rate",
-    "retry_backlog",
-    "dead_letter_queue",
-    "dead_letters_recorded",
-]
+from cli.queue_watch import Watch, render
 
 
 def snapshot(settings: Settings) -> dict[str, Any]:
@@ -36,28 +27,32 @@ def snapshot(settings: Settings) -> dict[str, Any]:
         engine.dispose()
 
 
-def render(data: dict[str, Any]) -> str:
-    from cli.table import format_rows
-
-    rows = [COLUMNS] + [
-        ["-" if r[c] is None else str(r[c]) for c in COLUMNS] for r in data["queues"]
-    ]
-    return f"{data['broker']} — {data['source']}\n" + format_rows(rows, numeric=set(range(1, 9)))
-
-
 def queues(*, as_json: bool, watch: bool, interval: float = 2.0) -> int:
     settings = Settings.from_env()
-    while True:
+    if not watch:
         data = snapshot(settings)
-        if as_json:
-            print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2) if as_json else render(data, width=_width()))
+        return 0
+    # pika logs every refused connection as an error: the screen says it instead
+    logging.getLogger("pika").setLevel(logging.CRITICAL + 1)
+    screens = Watch(lambda: snapshot(settings))
+    while True:
+        if as_json:  # one JSON object a line: the snapshot, or what failed
+            try:
+                print(json.dumps(snapshot(settings)), flush=True)
+            except Exception as error:
+                print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
         else:
-            if watch and sys.stdout.isatty():
+            screen = screens.screen(_width())
+            if sys.stdout.isatty():
                 print("\033[H\033[2J", end="")
-            print(render(data))
-        if not watch:
-            return 0
+            print(screen, flush=True)
         time.sleep(interval)
+
+
+def _width() -> int:
+    """The terminal's width, 80 when it cannot be told; never wider than it."""
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
 def health(*, as_json: bool) -> int:

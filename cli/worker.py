@@ -1,10 +1,14 @@
 """`oms worker STAGE`: run one stage's dramatiq worker group, with metrics on a loopback port
-when asked. dramatiq's exposition server is a fork of dramatiq's main process, so its settings
-must be in the environment before dramatiq starts: this command sets them and execs dramatiq."""
+when asked. The exposition server is a fork of dramatiq's main process, so its socket and
+directory are made before dramatiq starts: this command binds the port, names the directory in
+the environment and execs dramatiq (adapters/messaging/prometheus.py)."""
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import socket
 import sys
 import tempfile
 
@@ -23,20 +27,66 @@ STAGES: dict[str, tuple[str, list[str]]] = {
 }
 
 
+PORTS_TRIED = 16  # a stage scaled to more groups than this needs ports given explicitly
+
+
+def bind_metrics_port(host: str, first: int) -> socket.socket:
+    """The first free port from `first` on: every group of a scaled stage gets its own (honcho
+    -c ingest=2 gives P and P+1). The socket is bound here, before dramatiq starts, so two
+    groups starting together can never pick the same port."""
+    for port in range(first, first + PORTS_TRIED):
+        listener = socket.socket()
+        try:
+            listener.bind((host, port))
+        except OSError:
+            listener.close()
+            continue
+        listener.listen(16)
+        listener.set_inheritable(True)
+        return listener
+    raise SystemExit(f"no free metrics port in {first}..{first + PORTS_TRIED - 1} on {host}")
+
+
+def sweep_metrics_dirs(root: str) -> None:
+    """Remove the metrics directories of groups that are gone (killed before their exposition
+    fork could remove its own)."""
+    for path in glob.glob(os.path.join(root, "oms-metrics-*-*")):
+        pid = path.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, someone else's
+
+
 def run_worker(stage: str, *, processes: int, threads: int, metrics_port: int | None) -> int:
     env = dict(os.environ)
+    for stale in ("dramatiq_prom_port", "dramatiq_prom_host", "dramatiq_prom_db"):
+        env.pop(stale, None)
     if metrics_port:
-        env["dramatiq_prom_port"] = str(metrics_port)
-        env["dramatiq_prom_host"] = env.get("OMS_METRICS_HOST", "127.0.0.1")
-        env["dramatiq_prom_db"] = os.path.join(
-            tempfile.gettempdir(), f"oms-prometheus-{stage}-{metrics_port}"
+        root = tempfile.gettempdir()
+        sweep_metrics_dirs(root)
+        listener = bind_metrics_port(env.get("OMS_METRICS_HOST", "127.0.0.1"), metrics_port)
+        # exec keeps the pid: the directory is named after the group's dramatiq main process
+        directory = os.path.join(root, f"oms-metrics-{stage}-{os.getpid()}")
+        os.makedirs(directory, exist_ok=True)
+        env["OMS_METRICS_DIR"], env["OMS_METRICS_FD"] = directory, str(listener.fileno())
+        print(
+            f"metrics of {stage} (pid {os.getpid()}) on "
+            f"http://{listener.getsockname()[0]}:{listener.getsockname()[1]}/metrics",
+            file=sys.stderr,
+            flush=True,
         )
     module, queues = STAGES[stage]
     argv = [
         sys.executable,
         "-m",
-        "dramatiq",
+        "cli.dramatiq_main",  # dramatiq's own command line, logging JSON from the first line
         module,
+        "--skip-logging",
         "--processes",
         str(processes),
         "--threads",

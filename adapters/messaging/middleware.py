@@ -12,6 +12,7 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Interrupt, Middleware
 
 from domain.errors import InvalidInput
+from domain.omnitron import OmnitronRejected
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +40,8 @@ class LogContext(Middleware):
 
 
 def dead_letter_reason(message: Any, exception: BaseException | None) -> str:
+    if isinstance(exception, OmnitronRejected):  # the message was valid: Omnitron said no
+        return f"refused by Omnitron (the message was valid; not retried): {exception}"
     if isinstance(exception, InvalidInput):
         return f"invalid message: {exception}"
     if exception is not None:

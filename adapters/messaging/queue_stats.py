@@ -59,6 +59,7 @@ def from_management(amqp_url: str, base: str) -> list[dict[str, Any]] | None:
         rows.append(
             {
                 "queue": queue,
+                "declared": queue in by_name,
                 "ready": main.get("messages_ready", 0),
                 "unacked": main.get("messages_unacknowledged", 0),
                 "consumers": main.get("consumers", 0),
@@ -75,23 +76,25 @@ def from_passive_declares(amqp_url: str) -> list[dict[str, Any]]:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
 
-        def depth(name: str) -> tuple[int, int]:
+        def depth(name: str) -> tuple[int, int] | None:
             channel = connection.channel()
             try:
                 method = channel.queue_declare(name, passive=True).method
                 channel.close()
                 return int(method.message_count), int(method.consumer_count)
             except pika.exceptions.ChannelClosedByBroker:
-                return 0, 0
+                return None  # not declared (yet)
 
         rows = []
         for queue in PIPELINE_QUEUES:
-            ready, consumers = depth(queue)
-            delay_ready, _ = depth(f"{queue}.DQ")
-            dead, _ = depth(f"{queue}.XQ")
+            main = depth(queue)
+            ready, consumers = main or (0, 0)
+            delay_ready, _ = depth(f"{queue}.DQ") or (0, 0)
+            dead, _ = depth(f"{queue}.XQ") or (0, 0)
             rows.append(
                 {
                     "queue": queue,
+                    "declared": main is not None,
                     "ready": ready,
                     "unacked": None,
                     "consumers": consumers,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
@@ -45,9 +45,44 @@ def record_dead_letter(
                     "failures": t.dead_letters.c.failures + 1,
                     "last_failed_at": statement.excluded.last_failed_at,
                     "replayed_at": None,
+                    "resolved_at": None,  # failed again: open again
                 },
             )
         )
+
+
+def open_dead_letters(engine: Engine) -> dict[str, int]:
+    """Dead letters neither replayed nor resolved, per queue (what the gauge and `oms queues`
+    count)."""
+    with engine.connect() as connection:
+        return dict(
+            connection.execute(
+                select(t.dead_letters.c.queue_name, func.count())
+                .where(t.dead_letters.c.replayed_at.is_(None))
+                .where(t.dead_letters.c.resolved_at.is_(None))
+                .group_by(t.dead_letters.c.queue_name)
+            ).all()
+        )
+
+
+def recorded_queues(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.execute(select(t.dead_letters.c.queue_name).distinct()).scalars())
+
+
+def resolve(engine: Engine, letter: dict[str, Any], note: str) -> bool:
+    """Mark a dead letter resolved (it will never be valid: kept for audit, no longer open),
+    unless it failed again since it was read. False when it did."""
+    with engine.begin() as connection:
+        marked = connection.execute(
+            update(t.dead_letters)
+            .where(
+                t.dead_letters.c.id == letter["id"],
+                t.dead_letters.c.failures == letter["failures"],
+            )
+            .values(resolved_at=datetime.now(UTC), resolution_note=note)
+        )
+    return bool(marked.rowcount)
 
 
 def dead_letters(engine: Engine, queue_name: str | None = None) -> list[dict[str, Any]]:

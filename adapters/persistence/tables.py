@@ -186,6 +186,9 @@ dead_letters = Table(
     Column("first_failed_at", TimeStamp, nullable=False),
     Column("last_failed_at", TimeStamp, nullable=False),
     Column("replayed_at", TimeStamp),
+    # resolved: will never be valid; kept for audit with the operator's note, no longer open
+    Column("resolved_at", TimeStamp),
+    Column("resolution_note", Text),
 )
 
 transitions = Table(

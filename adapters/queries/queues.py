@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from adapters.messaging.queue_stats import (
     from_management,
@@ -13,20 +13,13 @@ from adapters.messaging.queue_stats import (
     management_url,
     plain_http_refused,
 )
-from adapters.persistence import tables as t
+from adapters.persistence.dead_letters import open_dead_letters
 from adapters.settings import redact_url
 
 
 def recorded_dead_letters(engine: Engine) -> dict[str, int]:
-    """Dead letters not replayed yet, per queue."""
-    with engine.connect() as connection:
-        return dict(
-            connection.execute(
-                select(t.dead_letters.c.queue_name, func.count())
-                .where(t.dead_letters.c.replayed_at.is_(None))
-                .group_by(t.dead_letters.c.queue_name)
-            ).all()
-        )
+    """Dead letters neither replayed nor resolved, per queue."""
+    return open_dead_letters(engine)
 
 
 def queue_snapshot(

@@ -1,4 +1,4 @@
-"""`oms dlq keep|list|show|replay`: dead letters."""
+"""`oms dlq keep|list|show|replay|resolve`: dead letters."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from cli.commands import Commands
 
 
 def register(commands: Commands) -> None:
-    dlq = commands.add_parser("dlq", help="dead letters: keep, list, show, replay")
-    dlq.add_argument("action", choices=["keep", "list", "show", "replay"])
-    dlq.add_argument("queue", nargs="?", help="e.g. oms.ingest")
+    dlq = commands.add_parser("dlq", help="dead letters: keep, list, show, replay, resolve")
+    dlq.add_argument("action", choices=["keep", "list", "show", "replay", "resolve"])
+    dlq.add_argument("queue", nargs="?", help="e.g. oms.ingest (list: every queue without it)")
     dlq.add_argument("--id", type=int, help="one dead letter (the id oms dlq list shows)")
     dlq.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
     dlq.add_argument("--dry-run", action="store_true", help="say what would be replayed")
     dlq.add_argument("--json", action="store_true", help="list as JSON")
+    dlq.add_argument("--note", help="resolve: why it will never be valid (kept for audit)")
     dlq.add_argument("--loop", action="store_true", help="keep: keep moving (Procfile)")
     dlq.set_defaults(handler=_dlq)
 
@@ -24,10 +25,14 @@ def _dlq(args: argparse.Namespace) -> int:
 
     if args.action == "keep":
         return dlq.keep(loop=args.loop)
-    if args.queue is None:
-        raise SystemExit(f"oms dlq {args.action} needs a QUEUE")
     if args.action == "list":
         return dlq.list_letters(args.queue, as_json=args.json)
+    if args.queue is None:
+        raise SystemExit(f"oms dlq {args.action} needs a QUEUE")
+    if args.action == "resolve":
+        if args.id is None or args.note is None:
+            raise SystemExit("oms dlq resolve needs --id ID and --note TEXT")
+        return dlq.resolve_letter(args.queue, record_id=args.id, note=args.note)
     if args.action == "show":
         if args.id is None:
             raise SystemExit("oms dlq show needs --id ID")

@@ -10,7 +10,8 @@ from cli.commands import Commands
 def register(commands: Commands) -> None:
     queues = commands.add_parser("queues", help="every pipeline queue: depth, consumers, rates")
     queues.add_argument("--json", action="store_true", help="stable JSON for scripts")
-    queues.add_argument("--watch", action="store_true", help="refresh in place every 2 s")
+    queues.add_argument("--watch", action="store_true", help="refresh in place; outlives outages")
+    queues.add_argument("--interval", type=float, default=2.0, help="seconds between reads")
     queues.set_defaults(handler=_queues)
 
     health = commands.add_parser("health", help="database, broker, Omnitron; exit 1 when down")
@@ -25,7 +26,7 @@ def register(commands: Commands) -> None:
 def _queues(args: argparse.Namespace) -> int:
     from cli.queues import queues
 
-    return queues(as_json=args.json, watch=args.watch)
+    return queues(as_json=args.json, watch=args.watch, interval=args.interval)
 
 
 def _health(args: argparse.Namespace) -> int:

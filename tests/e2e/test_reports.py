@@ -230,6 +230,7 @@ def test_e_a_400_dead_letters_that_report_and_the_others_go_through(
 
     wait_for(lambda: len(reasons()) >= len(doomed), 60, "the rejected report's dead letter")
     assert any("400" in reason for reason in reasons()), reasons()
+    assert all(r.startswith("refused by Omnitron") for r in reasons() if "400" in r), reasons()
     assert reports_sent(db, list(doomed)) == 0
     assert_reported_exactly(omnitron, db, good, bodies[1:])
 
