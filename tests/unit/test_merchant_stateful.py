@@ -227,7 +227,7 @@ class MerchantMachine(RuleBasedStateMachine):
 
 
 MerchantMachine.TestCase.settings = settings(
-    max_examples=40,
+    max_examples=100,
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
