@@ -96,7 +96,9 @@ def configure_logging(level: str | None = None) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level_name)),
         logger_factory=structlog.PrintLoggerFactory(_sink),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        # not cached: a logger first used under one configuration (an in-process command, a
+        # test) follows a later one; the cost is a bind per log call, small next to the I/O
+        cache_logger_on_first_use=False,
     )
     # dramatiq, pika and alembic log through the standard library: render them as JSON too.
     handler = logging.StreamHandler(_sink)

@@ -4,8 +4,16 @@ import os
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from tests import services
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> None:
+    """A command run in-process (`main([...])`) configures logging for the whole process, at
+    WARNING: each test starts from structlog's defaults, so `capture_logs` sees every level."""
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
