@@ -86,6 +86,14 @@ class MerchantRepository(abc.ABC):
     def get_or_add(self, reference: str, default_process: str) -> Merchant:
         """The merchant, created on first sight with `default_process`."""
 
+    def get_or_add_all(self, default_processes: dict[str, str]) -> dict[str, Merchant]:
+        """Several merchants at once (reference -> default process); adapters may do it in
+        fewer round trips."""
+        return {
+            reference: self.get_or_add(reference, process)
+            for reference, process in default_processes.items()
+        }
+
 
 class MerchantProcessRepository(abc.ABC):
     @abc.abstractmethod

@@ -86,12 +86,13 @@ def split_order(
             raise UnknownOrder(f"order id {order_id} does not exist")
         if order.split:
             return Split(order_id=order_id, merchant_orders=[])
-        processes = {
-            reference: uow.merchants.get_or_add(
-                reference, MAIN_PROCESS if reference == main_merchant else DEFAULT_PROCESS
-            ).oms_process
-            for reference in order.merchant_references()
-        }
+        merchants = uow.merchants.get_or_add_all(
+            {
+                reference: MAIN_PROCESS if reference == main_merchant else DEFAULT_PROCESS
+                for reference in order.merchant_references()
+            }
+        )
+        processes = {reference: m.oms_process for reference, m in merchants.items()}
         now = clock()
         merchant_orders = split(order, now, processes)
         uow.merchant_orders.add_all(merchant_orders)

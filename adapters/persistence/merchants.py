@@ -37,6 +37,32 @@ class SqlMerchantRepository(ports.MerchantRepository):
         ).one()
         return Merchant(row.reference, row.oms_process, row.name)
 
+    def get_or_add_all(self, default_processes: dict[str, str]) -> dict[str, Merchant]:
+        """One SELECT for the merchants already known (the usual case once they have been seen),
+        one INSERT … ON CONFLICT DO NOTHING and one SELECT more only when some are new."""
+        found = self._select(list(default_processes))
+        missing = [r for r in default_processes if r not in found]
+        if missing:
+            dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+            created = now()
+            self.connection.execute(
+                dialect.insert(t.merchants).on_conflict_do_nothing(index_elements=["reference"]),
+                [
+                    {"reference": r, "oms_process": default_processes[r], "created_at": created}
+                    for r in missing
+                ],
+            )
+            found.update(self._select(missing))
+        return {reference: found[reference] for reference in default_processes}
+
+    def _select(self, references: list[str]) -> dict[str, Merchant]:
+        rows = self.connection.execute(
+            select(t.merchants.c.reference, t.merchants.c.oms_process, t.merchants.c.name).where(
+                t.merchants.c.reference.in_(references)
+            )
+        ).all()
+        return {r.reference: Merchant(r.reference, r.oms_process, r.name) for r in rows}
+
 
 class SqlMerchantProcessRepository(ports.MerchantProcessRepository):
     def __init__(self, connection: Connection):
