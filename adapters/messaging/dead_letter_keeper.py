@@ -10,6 +10,7 @@ from typing import Any
 
 import pika
 import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from adapters.messaging import envelope
 
@@ -34,6 +35,14 @@ def as_message(queue: str, body: bytes) -> tuple[dict[str, Any], str | None]:
     return envelope.stored_form(queue, body, data, problem), envelope.undecodable(problem)
 
 
+def _database_away(error: Exception) -> bool:
+    """A lost or refused connection says nothing about the body: keeping it raw then would file
+    a second record when the first one's commit went through before the connection broke."""
+    return isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
 def keep_one(queue: str, body: bytes, record: Record) -> None:
     """Record one XQ body. The worker's (or its consumer's) record, when there is one, keeps
     its reason. When the decoded form cannot be stored, the raw form is (one odd message never
@@ -44,8 +53,8 @@ def keep_one(queue: str, body: bytes, record: Record) -> None:
     try:
         record(message, fallback, True)
     except Exception as error:
-        if reason is not None:
-            raise
+        if reason is not None or _database_away(error):
+            raise  # stays on the XQ: the next round records it as it is
         log.warning("dead_letters.kept_raw", queue=queue, error=type(error).__name__)
         problem = (str(error).splitlines() or [type(error).__name__])[0][:300]  # no SQL, no data
         raw = envelope.stored_form(queue, body, None, "raw")

@@ -67,3 +67,31 @@ def test_the_keeper_files_a_good_envelope_under_the_queue_it_came_from() -> None
     stored, reason = as_message("oms.ingest", json.dumps(body).encode())
     assert reason is None and stored["queue_name"] == "oms.ingest"
     assert stored["args"] == body["args"]
+
+
+def test_the_keeper_keeps_no_raw_copy_when_the_database_is_away() -> None:
+    """A broken connection says nothing about the body (found by the drills: a dead letter the
+    worker had recorded got a second, raw record when the keeper's first write hit a connection
+    that a PostgreSQL restart had closed)."""
+    from sqlalchemy.exc import OperationalError
+
+    from adapters.messaging.dead_letter_keeper import keep_one
+
+    calls: list[str] = []
+
+    def record(message: dict[str, object], reason: str, keep: bool) -> None:
+        calls.append(str(message["message_id"]))
+        raise OperationalError("INSERT …", {}, Exception("server closed the connection"))
+
+    body = {
+        "queue_name": "oms.ingest",
+        "actor_name": "ingest_order",
+        "args": [{}],
+        "kwargs": {},
+        "options": {},
+        "message_id": "m-1",
+        "message_timestamp": 1,
+    }
+    with pytest.raises(OperationalError):
+        keep_one("oms.ingest", json.dumps(body).encode(), record)
+    assert calls == ["m-1"], "no raw copy under another id"
