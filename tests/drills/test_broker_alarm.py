@@ -10,7 +10,6 @@ import json
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -19,10 +18,8 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
-from adapters.messaging.broker import build_broker
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.dead_letters import dead_letters
-from adapters.persistence.engine import make_engine
 from tests import services
 from tests.e2e.pipeline import Pipeline, wait_for
 from tests.e2e.test_reports import (
@@ -42,38 +39,6 @@ POLICY = "oms-drill-refuse-report-retries"
 
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
-
-
-@pytest.fixture
-def omnitron() -> Iterator[OmnitronSimulator]:
-    simulator = OmnitronSimulator(username="oms", password="oms")
-    simulator.start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def db(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url, pool_size=2)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def pipeline(
-    postgres_url: str, rabbitmq_url: str, tmp_path: Path, omnitron: OmnitronSimulator
-) -> Iterator[Pipeline]:
-    services.purge_queues(rabbitmq_url)
-    pipeline = Pipeline(postgres_url, rabbitmq_url, tmp_path, omnitron_url=omnitron.url)
-    yield pipeline
-    pipeline.stop()
-
-
-@pytest.fixture
-def broker(pipeline: Pipeline) -> Iterator[dramatiq.Broker]:
-    broker = build_broker(pipeline.env["OMS_BROKER_URL"], [])
-    yield broker
-    broker.close()
 
 
 def test_reports_survive_a_broker_refusing_retries_while_omnitron_is_down(
