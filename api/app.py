@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from api import errors
 from api.context import ApiContext
 from api.params import no_unknown_query
-from api.routers import cargo, operations, orders, packages
+from api.routers import cargo, merchant, operations, orders, packages
 
 OPENAPI_URL = "/api/v1/openapi.json"
 VERSION = "1.0.0"
@@ -44,7 +44,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     )
     app.state.context = ctx
     errors.install(app)
-    for module in (orders, packages, cargo, operations):
+    for module in (orders, packages, cargo, operations, merchant):
         app.include_router(module.router)
     app.include_router(operations.health_router)
     app.middleware("http")(_access_log)

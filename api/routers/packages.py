@@ -6,8 +6,6 @@ no connection and no thread is held while waiting: 204 applied, 400 rejected, 20
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from typing import Annotated
 
@@ -20,6 +18,7 @@ from adapters.queries.package_commands import CommandOutcome, command_outcome, p
 from api.auth import Context, Operator
 from api.errors import ERRORS, ApiError, Problem
 from api.models import CommandAccepted, CommandStatus
+from api.waiting import await_found
 from schemas.package_command import PackageCommandBody
 
 router = APIRouter(prefix="/api/v1", tags=["packages"], responses=ERRORS)
@@ -28,14 +27,7 @@ MAX_ID = 2**63 - 1
 
 
 async def await_outcome(ctx: Context, message_id: str) -> CommandOutcome | None:
-    deadline = time.monotonic() + ctx.wait_seconds
-    pause = ctx.poll_seconds / 2
-    while True:
-        found = await run_in_threadpool(command_outcome, ctx.engine, message_id)
-        if found is not None or time.monotonic() >= deadline:
-            return found
-        await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 1.5, 0.5)
+    return await await_found(ctx, lambda: command_outcome(ctx.engine, message_id))
 
 
 @router.post(

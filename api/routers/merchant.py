@@ -1,0 +1,179 @@
+"""The merchant portal (spec section 11): a merchant key sees its own merchant's merchant orders
+only. Another merchant's merchant order answers exactly what a missing one answers (404, the
+same body), decided by a read before anything is published. Events are messages to
+`oms.merchant` (source `api`, the merchant reference taken from the key), awaited in the
+merchant transition log like package commands: 200 with each item's outcome, 400 for a
+rejection of the whole request, 202 with a status URL when not known in time."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from adapters.messaging.publisher import MERCHANT
+from adapters.persistence.unit_of_work import SqlUnitOfWork
+from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
+from adapters.queries.merchant_orders import (
+    merchant_order_detail,
+    merchant_order_events,
+    merchant_order_page,
+)
+from api.auth import Context, Merchant
+from api.errors import ERRORS, ApiError, Problem
+from api.merchant_models import (
+    PRINTABLE,
+    MerchantEventAccepted,
+    MerchantEventRequest,
+    MerchantEventStatus,
+    MerchantOrderDetail,
+    MerchantOrderSummary,
+)
+from api.pagination import Paged, PageParams, page_params, paged
+from api.params import CreatedFrom, CreatedTo
+from api.waiting import await_found
+from schemas.merchant_event import MerchantEventMessage
+
+router = APIRouter(prefix="/api/v1/merchant", tags=["merchant portal"], responses=ERRORS)
+
+Reference = Annotated[
+    str, Path(min_length=1, max_length=300, pattern=PRINTABLE, description="merchant order")
+]
+State = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        pattern=PRINTABLE,
+        description="merchant orders with at least one item in this state",
+    ),
+]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "no such merchant order (or another merchant's)"}
+}
+
+
+def not_found(reference: str) -> ApiError:
+    """The one answer for a missing merchant order and another merchant's."""
+    return ApiError(404, f"merchant order {reference} not found")
+
+
+def _merchant(who: Merchant) -> str:
+    assert who.merchant_reference is not None  # the merchant dependency checked it
+    return who.merchant_reference
+
+
+@router.get("/orders/", response_model=Paged[MerchantOrderSummary])
+def list_merchant_orders(
+    request: Request,
+    ctx: Context,
+    who: Merchant,
+    pages: Annotated[PageParams, Depends(page_params)],
+    state: State = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
+) -> JSONResponse:
+    found = merchant_order_page(
+        ctx.engine,
+        _merchant(who),
+        state=state,
+        created_from=created_from,
+        created_to=created_to,
+        offset=pages.offset,
+        limit=pages.limit,
+    )
+    return JSONResponse(paged(request, pages, found.count, found.rows))
+
+
+@router.get("/orders/{reference}/", response_model=MerchantOrderDetail, responses=NOT_FOUND)
+def get_merchant_order(ctx: Context, who: Merchant, reference: Reference) -> JSONResponse:
+    found = merchant_order_detail(SqlUnitOfWork(ctx.engine), reference, _merchant(who))
+    if found is None:
+        raise not_found(reference)
+    return JSONResponse(found)
+
+
+def _status_body(event_id: str, status: EventStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {"event_id": event_id, "status": "pending", "detail": None, "outcomes": []}
+    rejected = status.rejected_whole
+    if rejected is not None:
+        return {"event_id": event_id, "status": "rejected", "detail": rejected, "outcomes": []}
+    return {
+        "event_id": event_id,
+        "status": "handled",
+        "detail": None,
+        "outcomes": [
+            {
+                "item_reference": r.item_reference,
+                "outcome": r.outcome.value,
+                "from_state": r.from_state,
+                "to_state": r.to_state,
+                "reason": r.reason,
+            }
+            for r in status.records
+        ],
+    }
+
+
+@router.post(
+    "/orders/{reference}/events/",
+    response_model=MerchantEventStatus,
+    responses={
+        **NOT_FOUND,
+        200: {"model": MerchantEventStatus, "description": "handled: each item's outcome"},
+        202: {"model": MerchantEventAccepted, "description": "outcome not known in time"},
+        400: {"model": Problem, "description": "the whole request rejected (unknown event)"},
+    },
+)
+async def trigger_event(
+    request: Request, ctx: Context, who: Merchant, reference: Reference, body: MerchantEventRequest
+) -> JSONResponse:
+    merchant = _merchant(who)
+    known = await run_in_threadpool(
+        merchant_order_events, SqlUnitOfWork(ctx.engine), reference, merchant
+    )
+    if known is None:
+        raise not_found(reference)
+    if body.event not in known:
+        raise ApiError(400, f"unknown event {body.event!r}")
+    message = MerchantEventMessage(
+        merchant_reference=merchant,
+        merchant_order_reference=reference,
+        event=body.event,
+        item_references=body.item_references,
+        source="api",
+    ).model_dump(exclude_none=True)
+    event_id = str(uuid.uuid4())
+    await run_in_threadpool(ctx.publisher.publish, *MERCHANT, message, event_id)
+    found = await await_found(
+        ctx, lambda: merchant_event_status(ctx.engine, event_id, merchant, reference)
+    )
+    if found is None:
+        url = str(request.url_for("merchant_event_status", reference=reference, event_id=event_id))
+        return JSONResponse(
+            {"event_id": event_id, "status_url": url}, status_code=202, headers={"Location": url}
+        )
+    answer = _status_body(event_id, found)
+    if answer["status"] == "rejected":
+        raise ApiError(400, answer["detail"])
+    return JSONResponse(answer)
+
+
+@router.get(
+    "/orders/{reference}/events/{event_id}/",
+    response_model=MerchantEventStatus,
+    name="merchant_event_status",
+    responses=NOT_FOUND,
+)
+def event_status(
+    ctx: Context, who: Merchant, reference: Reference, event_id: uuid.UUID
+) -> JSONResponse:
+    merchant = _merchant(who)
+    if merchant_order_events(SqlUnitOfWork(ctx.engine), reference, merchant) is None:
+        raise not_found(reference)
+    found = merchant_event_status(ctx.engine, str(event_id), merchant, reference)
+    return JSONResponse(_status_body(str(event_id), found))
