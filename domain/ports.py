@@ -175,6 +175,10 @@ class ReportRepository(abc.ABC):
     @abc.abstractmethod
     def mark_sent(self, report_id: int, when: datetime) -> None: ...
 
+    @abc.abstractmethod
+    def record_attempt(self, report_id: int, when: datetime, answer: str) -> None:
+        """Count one try to send the report: its end time and Omnitron's answer (short)."""
+
 
 class PollRepository(abc.ABC):
     """Claims and status moves of the shipment status poll (spec section 7)."""

@@ -187,6 +187,7 @@ class FakePackages(PackageRepository):
 class FakeReports(ReportRepository):
     def __init__(self) -> None:
         self.reports: list[StatusReport] = []
+        self.attempts: list[tuple[int, datetime, str]] = []
 
     def add(self, report: StatusReport) -> None:
         report.id = len(self.reports) + 1
@@ -197,6 +198,9 @@ class FakeReports(ReportRepository):
 
     def mark_sent(self, report_id: int, when: datetime) -> None:
         self.reports[report_id - 1].sent_at = when
+
+    def record_attempt(self, report_id: int, when: datetime, answer: str) -> None:
+        self.attempts.append((report_id, when, answer))
 
 
 class FakeUnitOfWork(UnitOfWork):
