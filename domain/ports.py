@@ -45,6 +45,10 @@ class OrderRepository(abc.ABC):
         """Orders with this number (one per channel unless a channel is given)."""
 
     @abc.abstractmethod
+    def find_by_reference(self, reference: str, channel_id: int | None = None) -> list[Order]:
+        """Orders with a package of this number or a merchant order of this reference."""
+
+    @abc.abstractmethod
     def mark_split(self, order_id: int) -> None: ...
 
     @abc.abstractmethod
