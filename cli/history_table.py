@@ -6,7 +6,7 @@ from typing import Any
 
 from cli.table import format_rows
 
-DETAIL_WIDTH = 70
+DETAIL_WIDTH = 120
 # what a line shows after its move, in this order, when the event has it
 DETAILS = ("package", "merchant_order", "item", "source", "attempts", "answer", "reason")
 
