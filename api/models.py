@@ -108,6 +108,49 @@ class OrderDocument(BaseModel):
     packages: list[Package]
 
 
+class HistoryEvent(BaseModel):
+    """One event of an order's timeline; only the fields that have a value are present."""
+
+    at: str = Field(description="ISO 8601, UTC")
+    stage: str = Field(description="ingest, split, merchant, packaging, report, poll, dead_letter")
+    what: str
+    outcome: str | None = None
+    from_: str | None = Field(None, alias="from", description="the state moved from")
+    to: str | None = Field(None, description="the state moved to")
+    source: str | None = None
+    reason: str | None = None
+    message_id: str | None = None
+    package: str | None = None
+    merchant_order: str | None = None
+    merchant: str | None = None
+    item: str | None = None
+    items: int | None = None
+    report_id: int | None = None
+    attempts: int | None = None
+    answer: str | None = Field(None, description="Omnitron's answer to the last attempt")
+    sent_at: str | None = None
+    queue: str | None = None
+    failures: int | None = None
+    last_failed_at: str | None = None
+    dead_letter_id: int | None = None
+
+
+class ChannelName(BaseModel):
+    id: int
+    name: str
+
+
+class OrderHistory(BaseModel):
+    """The document of `oms show order NUMBER --history --json`: events oldest first."""
+
+    id: int
+    number: str
+    channel: ChannelName
+    status: str
+    status_code: int
+    events: list[HistoryEvent]
+
+
 class CommandAccepted(BaseModel):
     command_id: str
     status_url: str

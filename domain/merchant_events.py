@@ -15,7 +15,7 @@ from domain.messages import OutboxMessage, SendStatusReport
 from domain.model import MerchantOrder, MerchantOrderItem, Order
 from domain.packaging import StatusReport
 from domain.ports import UnitOfWork
-from domain.services import Clock, utc_now
+from domain.services import Clock, SeenOrder, unseen, utc_now
 from domain.statuses import PackageStatus
 
 
@@ -42,7 +42,7 @@ class NotSplitYet(DomainError):
 
 def trigger_merchant_event(
     request: MerchantEvent, uow: UnitOfWork, message_id: str | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = utc_now, seen_order: SeenOrder = unseen,
 ) -> EventResult:  # fmt: skip
     with uow:
         if message_id is not None and (first := uow.merchant_log.by_message(message_id)):
@@ -66,6 +66,7 @@ def trigger_merchant_event(
         if len(found) != 1:  # a foreign merchant order reads exactly like a missing one
             return refuse(f"merchant order {request.merchant_order_reference} not found")
         order, merchant_orders = _lock(uow, found[0].order_id, [found[0]])
+        seen_order(order.number)
         if message_id is not None and (first := uow.merchant_log.by_message(message_id)):
             return EventResult(first, repeated=True)  # a redelivery that waited for the lock
         mo = next(m for m in merchant_orders if m.id == found[0].id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from domain.errors import InvalidInput
@@ -18,7 +19,7 @@ from domain.packaging import (
     pack,
 )
 from domain.ports import UnitOfWork
-from domain.services import Clock, utc_now
+from domain.services import Clock, SeenOrder, unseen, utc_now
 from domain.shipping import CargoConditions, ShipmentClient, choose_client
 from domain.statuses import OrderStatus, PackageStatus
 
@@ -42,6 +43,7 @@ def run_package_command(
     clients: dict[str, ShipmentClient],
     message_id: str | None = None,
     clock: Clock = utc_now,
+    seen_order: SeenOrder = unseen,
 ) -> CommandResult:
     """Apply a named transition to a package, or reject it naming the package's state.
     Either way the outcome is logged; a redelivered message returns its first outcome."""
@@ -53,6 +55,7 @@ def run_package_command(
         now, notes = clock(), []
         try:
             package, order = _resolve(command, uow)
+            seen_order(order.number)
             transition = _transition(command.slug, package, order, uow)
             if command.slug == COMPLETE_PACKAGING:
                 notes += _complete_packaging(package, order, uow, clients, clock)
@@ -142,7 +145,11 @@ def _complete_packaging(
 
 
 def send_status_report(
-    report_id: int, uow: UnitOfWork, omnitron: OmnitronGateway, clock: Clock = utc_now
+    report_id: int,
+    uow: UnitOfWork,
+    omnitron: OmnitronGateway,
+    clock: Clock = utc_now,
+    seen_order: SeenOrder = unseen,
 ) -> str:
     """Send one report to Omnitron; mark it sent only after Omnitron accepted it. No database
     transaction is held during the HTTP calls. Returns "sent", "already_sent" (sent before) or
@@ -158,23 +165,50 @@ def send_status_report(
         order = uow.orders.get(package.order_id) if package and package.order_id else None
     if report is None:
         raise InvalidInput(f"status report {report_id} does not exist")
+    if order is not None:
+        seen_order(order.number)
     if report.sent_at is not None:
         return "already_sent"
-    statuses = report.statuses()
-    if report.status is not OrderStatus.preparing:
-        pass  # a merchant's cancellation or refund (spec 9.4): reported whatever the package
-    elif package is not None and package.status == PackageStatus.packed and order is not None:
-        known = omnitron.get_order(order.number)
-        seen = {item.id: item.status for item in known.items} if known is not None else {}
-        statuses = {i: s for i, s in statuses.items() if still_before(seen.get(i), report.status)}
-    else:  # the poll has moved it on (shipped, delivered): a late 450 would move Omnitron back
-        statuses = {}
-    if statuses:
-        omnitron.update_item_statuses(statuses)
+    try:
+        statuses = _still_to_report(report, package, order, omnitron)
+        if statuses:
+            omnitron.update_item_statuses(statuses)
+    except Exception as error:
+        # the attempt is recorded in its own short transaction, then the error goes on to the
+        # worker (retried, or dead-lettered); failing to record it must not hide the error
+        with suppress(Exception), uow:
+            uow.reports.record_attempt(report_id, clock(), attempt_answer(error))
+            uow.commit()
+        raise
+    answer = f"accepted: {len(statuses)} items" if statuses else "nothing left to report"
     with uow:
-        uow.reports.mark_sent(report_id, clock())
+        now = clock()
+        uow.reports.record_attempt(report_id, now, answer)
+        uow.reports.mark_sent(report_id, now)
         uow.commit()
     return "sent" if statuses else "superseded"
+
+
+def _still_to_report(
+    report: StatusReport, package: Package | None, order: Order | None, omnitron: OmnitronGateway
+) -> dict[int, str]:
+    statuses = report.statuses()
+    if report.status is not OrderStatus.preparing:
+        return statuses  # a merchant's cancellation or refund (spec 9.4): whatever the package
+    if package is not None and package.status == PackageStatus.packed and order is not None:
+        known = omnitron.get_order(order.number)
+        seen = {item.id: item.status for item in known.items} if known is not None else {}
+        return {i: s for i, s in statuses.items() if still_before(seen.get(i), report.status)}
+    return {}  # the poll has moved it on (shipped, delivered): a late 450 would move it back
+
+
+ANSWER_SHOWN = 300
+
+
+def attempt_answer(error: BaseException) -> str:
+    """A failed attempt's answer, short: the error's kind and the first of its text."""
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= ANSWER_SHOWN else text[: ANSWER_SHOWN - 1] + "…"
 
 
 def still_before(omnitron_status: str | None, reported: OrderStatus) -> bool:

@@ -71,17 +71,17 @@ def poll_packages(
             moved = uow.polls.move(wanted, now)
             # the moved packages' live items take ship/deliver (spec 9.4), orders locked
             fire_for_packages(uow, {r.package_id: r.target for r in moved if r.target}, now)
-            current = {p.package_id: p.status for p in packages}
+            by_id = {p.package_id: p for p in packages}
             uow.transition_log.add_all(
                 [
                     TransitionRecord(
                         POLL_SLUG,
-                        str(r.package_id),
+                        by_id[r.package_id].package_number or str(r.package_id),
                         True,
                         r.reason,
                         now,
                         r.package_id,
-                        current[r.package_id],
+                        by_id[r.package_id].status,
                         r.target,
                     )
                     for r in moved
@@ -90,7 +90,9 @@ def poll_packages(
             uow.commit()
     unknown = sorted({p.order_number for p in packages if p.order_number not in answers})
     malformed = sorted((o.number, o.problem) for o in found if o.problem is not None)
-    return BatchResult(len(packages), moved, unknown, malformed)
+    return BatchResult(
+        len(packages), moved, unknown, malformed, {p.package_id: p for p in packages}
+    )
 
 
 def set_auto_run(enabled: bool, uow: UnitOfWork) -> None:

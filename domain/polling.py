@@ -68,6 +68,7 @@ class PolledPackage:
     status: PackageStatus
     order_number: str
     item_ids: list[int]
+    package_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,5 @@ class BatchResult:
     unknown_orders: list[str]
     # (order number, problem): Omnitron's answer for the order could not be read; next cycle
     malformed_orders: list[tuple[str, str]] = field(default_factory=list)
+    # the batch's packages by id (their numbers and orders' numbers, for the log lines)
+    packages: dict[int, PolledPackage] = field(default_factory=dict)

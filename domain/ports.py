@@ -45,6 +45,10 @@ class OrderRepository(abc.ABC):
         """Orders with this number (one per channel unless a channel is given)."""
 
     @abc.abstractmethod
+    def find_by_reference(self, reference: str, channel_id: int | None = None) -> list[Order]:
+        """Orders with a package of this number or a merchant order of this reference."""
+
+    @abc.abstractmethod
     def mark_split(self, order_id: int) -> None: ...
 
     @abc.abstractmethod
@@ -174,6 +178,10 @@ class ReportRepository(abc.ABC):
 
     @abc.abstractmethod
     def mark_sent(self, report_id: int, when: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def record_attempt(self, report_id: int, when: datetime, answer: str) -> None:
+        """Count one try to send the report: its end time and Omnitron's answer (short)."""
 
 
 class PollRepository(abc.ABC):

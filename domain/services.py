@@ -16,10 +16,17 @@ from domain.statuses import OrderStatus
 from domain.totals import totals_of
 
 Clock = Callable[[], datetime]
+# told the order's number once a use case knows which order a message concerns (the workers
+# bind it to their log lines and dead-letter records)
+SeenOrder = Callable[[str], None]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def unseen(number: str) -> None:
+    """The default SeenOrder: nobody listens."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,11 @@ RESENT_EVENTS = {OrderStatus.cancelled: "cancel", OrderStatus.refunded: "refund"
 
 
 def split_order(
-    order_id: int, uow: UnitOfWork, clock: Clock = utc_now, main_merchant: str = "MAIN"
+    order_id: int,
+    uow: UnitOfWork,
+    clock: Clock = utc_now,
+    main_merchant: str = "MAIN",
+    seen_order: SeenOrder = unseen,
 ) -> Split:
     """Merchants on first sight, one merchant order with totals, its items in their merchant's
     process and one waiting package of the live items per merchant; once per order."""
@@ -84,6 +95,7 @@ def split_order(
         order = uow.orders.get(order_id, lock=True)
         if order is None:
             raise UnknownOrder(f"order id {order_id} does not exist")
+        seen_order(order.number)
         if order.split:
             return Split(order_id=order_id, merchant_orders=[])
         merchants = uow.merchants.get_or_add_all(

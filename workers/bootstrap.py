@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import dramatiq
+import structlog
 from sqlalchemy import Engine
 
 from adapters.messaging.outbox_relay import OutboxRelay
@@ -58,7 +59,15 @@ def unit_of_work() -> SqlUnitOfWork:
 
 
 def record_dead_letter(message: dict[str, Any], reason: str) -> None:
-    _record(engine(), message, reason)
+    """Called by the middleware while the failed message's log context is still bound: the
+    order number a stage bound is kept with the record (one order's history shows it)."""
+    number = structlog.contextvars.get_contextvars().get("order_number")
+    _record(engine(), message, reason, order_number=number if isinstance(number, str) else None)
+
+
+def seen_order(number: str) -> None:
+    """The use cases' SeenOrder: the order's number on every later log line of the message."""
+    structlog.contextvars.bind_contextvars(order_number=number)
 
 
 def reset() -> None:

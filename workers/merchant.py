@@ -28,7 +28,9 @@ def trigger_merchant_event(*args: Any, **kwargs: Any) -> None:
     )
     message = CurrentMessage.get_current_message()
     message_id = message.message_id if message is not None else None
-    result = trigger(request, bootstrap.unit_of_work(), message_id=message_id)
+    result = trigger(
+        request, bootstrap.unit_of_work(), message_id=message_id, seen_order=bootstrap.seen_order
+    )
     outcomes: dict[str, int] = {}
     for record in result.records:
         outcomes[record.outcome.value] = outcomes.get(record.outcome.value, 0) + 1

@@ -26,7 +26,13 @@ def run_package_command(*args: Any, **kwargs: Any) -> None:
     structlog.contextvars.bind_contextvars(package=command.package_ref, slug=command.slug)
     message = CurrentMessage.get_current_message()
     message_id = message.message_id if message is not None else None
-    result = run(command, bootstrap.unit_of_work(), bootstrap.shipping(), message_id=message_id)
+    result = run(
+        command,
+        bootstrap.unit_of_work(),
+        bootstrap.shipping(),
+        message_id=message_id,
+        seen_order=bootstrap.seen_order,
+    )
     for note in result.notes:
         log.info("package.shipment_client_default", note=note)
     record = result.record

@@ -50,6 +50,16 @@ def poll_packages(*args: Any, **kwargs: Any) -> None:
     metrics.count(
         "oms_poll_packages_total", result.polled - len(result.moved), outcome="polled_unchanged"
     )
+    for move in result.moved:  # one line per package moved, with its order's number
+        package = result.packages.get(move.package_id)
+        log.info(
+            "poll.package_moved",
+            order_number=package.order_number if package else None,
+            package=package.package_number if package else move.package_id,
+            from_status=package.status.name if package else None,
+            to_status=move.target.name if move.target else None,
+            omnitron_status=move.seen,
+        )
     for number in result.unknown_orders:
         log.warning("poll.order_unknown", order_number=number, note="retried next cycle")
     for number, problem in result.malformed_orders:
@@ -61,4 +71,5 @@ def poll_packages(*args: Any, **kwargs: Any) -> None:
         moved=len(result.moved),
         unknown_orders=len(result.unknown_orders),
         malformed_orders=len(result.malformed_orders),
+        order_numbers=sorted({p.order_number for p in result.packages.values()}),
     )

@@ -23,7 +23,12 @@ def send_status_report(*args: Any, **kwargs: Any) -> None:
     report_id = parse_report_message(single_body(args, kwargs)).report_id
     structlog.contextvars.bind_contextvars(report_id=report_id)
     try:
-        outcome = send(report_id, bootstrap.unit_of_work(), bootstrap.omnitron())
+        outcome = send(
+            report_id,
+            bootstrap.unit_of_work(),
+            bootstrap.omnitron(),
+            seen_order=bootstrap.seen_order,
+        )
     except Exception as error:
         metrics.count("oms_reports_failed_total", error=type(error).__name__)
         if not isinstance(error, OmnitronUnavailable):

@@ -24,6 +24,7 @@ def split_order(*args: Any, **kwargs: Any) -> None:
         command.order_id,
         bootstrap.unit_of_work(),
         main_merchant=bootstrap.settings().main_merchant_reference,
+        seen_order=bootstrap.seen_order,
     )
     metrics.count("oms_merchant_orders_total", len(result.merchant_orders))
     log.info(

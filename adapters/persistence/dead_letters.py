@@ -13,14 +13,36 @@ from adapters.persistence import tables as t
 from adapters.persistence.keys import clipped, message_key
 
 
+def order_of(message: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The order an inbound order message names (its body's number and channel id), else
+    (None, None): other messages name ids, which the worker resolves (its log context)."""
+    args = message.get("args")
+    body = args[0] if isinstance(args, list) and len(args) == 1 else None
+    if message.get("actor_name") != "ingest_order" or not isinstance(body, dict):
+        return None, None
+    number, channel = body.get("number"), body.get("channel")
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    return (
+        number if isinstance(number, str) and 0 < len(number) <= 128 else None,
+        channel_id if type(channel_id) is int and 0 < channel_id < 2**63 else None,
+    )
+
+
 def record_dead_letter(
-    engine: Engine, message: dict[str, Any], reason: str, keep_existing_reason: bool = False
+    engine: Engine,
+    message: dict[str, Any],
+    reason: str,
+    keep_existing_reason: bool = False,
+    order_number: str | None = None,
 ) -> None:
     """Upsert by message id. The worker middleware records with the real reason; the keeper
     (which only sees the XQ copy) keeps that reason and does not count a new failure. What the
     publisher chose (message id, actor name) is made to fit its column: a message id longer than
-    the column is keyed by its digest."""
+    the column is keyed by its digest. The order it concerned: the one the worker knew (its log
+    context's order number), else an inbound order's own number and channel."""
     now = datetime.now(UTC)
+    body_number, channel_id = order_of(message)
+    number = order_number if order_number and len(order_number) <= 128 else body_number
     with engine.begin() as connection:
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(t.dead_letters).values(
@@ -32,6 +54,8 @@ def record_dead_letter(
             failures=1,
             first_failed_at=now,
             last_failed_at=now,
+            order_number=number,
+            order_channel_id=channel_id if number == body_number else None,
         )
         if keep_existing_reason:
             connection.execute(statement.on_conflict_do_nothing(index_elements=["message_id"]))
@@ -46,6 +70,9 @@ def record_dead_letter(
                     "last_failed_at": statement.excluded.last_failed_at,
                     "replayed_at": None,
                     "resolved_at": None,  # failed again: open again
+                    "order_number": func.coalesce(
+                        statement.excluded.order_number, t.dead_letters.c.order_number
+                    ),
                 },
             )
         )

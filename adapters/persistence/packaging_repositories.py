@@ -265,3 +265,12 @@ class SqlReportRepository(ports.ReportRepository):
             .where(t.status_reports.c.id == report_id, t.status_reports.c.sent_at.is_(None))
             .values(sent_at=when)
         )
+
+    def record_attempt(self, report_id: int, when: datetime, answer: str) -> None:
+        self.connection.execute(
+            update(t.status_reports)
+            .where(t.status_reports.c.id == report_id)
+            .values(
+                attempts=t.status_reports.c.attempts + 1, last_attempt_at=when, last_answer=answer
+            )
+        )

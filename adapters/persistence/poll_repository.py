@@ -57,7 +57,11 @@ class SqlPollRepository(ports.PollRepository):
     def load(self, package_ids: list[int]) -> list[PolledPackage]:
         rows = self.connection.execute(
             select(
-                t.packages.c.id, t.packages.c.status, t.orders.c.number, t.order_items.c.omnitron_id
+                t.packages.c.id,
+                t.packages.c.status,
+                t.packages.c.number.label("package_number"),
+                t.orders.c.number,
+                t.order_items.c.omnitron_id,
             )
             .join(t.orders, t.orders.c.id == t.packages.c.order_id)
             .join(t.package_items, t.package_items.c.package_id == t.packages.c.id)
@@ -68,7 +72,10 @@ class SqlPollRepository(ports.PollRepository):
         found: dict[int, PolledPackage] = {}
         for row in rows:
             package = found.setdefault(
-                row.id, PolledPackage(row.id, PackageStatus(row.status), row.number, [])
+                row.id,
+                PolledPackage(
+                    row.id, PackageStatus(row.status), row.number, [], row.package_number
+                ),
             )
             package.item_ids.append(row.omnitron_id)
         return list(found.values())

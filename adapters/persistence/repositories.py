@@ -195,6 +195,21 @@ class SqlOrderRepository(ports.OrderRepository):
             query = query.where(t.orders.c.channel_id == channel_id)
         return [self._order(row) for row in self.connection.execute(query)]
 
+    def find_by_reference(self, reference: str, channel_id: int | None = None) -> list[Order]:
+        owners = (
+            select(t.packages.c.order_id)
+            .where(t.packages.c.number == reference)
+            .union(
+                select(t.merchant_orders.c.order_id).where(
+                    t.merchant_orders.c.reference == reference
+                )
+            )
+        )
+        query = _ORDER_WITH_CHANNEL.where(t.orders.c.id.in_(owners)).order_by(t.orders.c.channel_id)
+        if channel_id is not None:
+            query = query.where(t.orders.c.channel_id == channel_id)
+        return [self._order(row) for row in self.connection.execute(query)]
+
     def mark_split(self, order_id: int) -> None:
         self.connection.execute(MARK_SPLIT, {"order_id": order_id})
 

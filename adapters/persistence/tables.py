@@ -189,6 +189,9 @@ dead_letters = Table(
     # resolved: will never be valid; kept for audit with the operator's note, no longer open
     Column("resolved_at", TimeStamp),
     Column("resolution_note", Text),
+    # the order the message concerned, when the recorder knew it (log context or ingest body)
+    Column("order_number", String(128), index=True),
+    Column("order_channel_id", BigInteger),
 )
 
 transitions = Table(
@@ -246,6 +249,10 @@ status_reports = Table(
     Column("item_ids", JSON, nullable=False),
     Column("created_at", TimeStamp, nullable=False),
     Column("sent_at", TimeStamp),
+    # every try to send it: how many, when the last one ended, Omnitron's answer (short text)
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_attempt_at", TimeStamp),
+    Column("last_answer", Text),
     # several reports per package and status: 450 once, then 100/600 per merchant event
     Index(None, "package_id"),
 )

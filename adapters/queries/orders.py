@@ -109,15 +109,23 @@ def order_view(
 
 
 def find_orders(uow: UnitOfWork, number: str, channel_id: int | None) -> list[dict[str, Any]]:
+    """The orders with this number; when there is none, the orders with a package of this
+    number or a merchant order of this reference (an operator often holds one of those)."""
     views = []
     with uow:
-        for order in uow.orders.find(number, channel_id):
+        for order in lookup(uow, number, channel_id):
             merchant_orders = uow.merchant_orders.for_order(order.id or 0)
             ids = [mo.package.id for mo in merchant_orders if mo.package and mo.package.id]
             shipments = uow.shipments.for_packages(ids)
             processes = processes_of(uow, merchant_orders)
             views.append(order_view(order, merchant_orders, shipments, processes))
     return views
+
+
+def lookup(uow: UnitOfWork, key: str, channel_id: int | None) -> list[Order]:
+    """The shared order lookup (`oms show order`, the API): an order number first, then a
+    package number or merchant order reference. Call inside the unit of work."""
+    return uow.orders.find(key, channel_id) or uow.orders.find_by_reference(key, channel_id)
 
 
 def identity_holds(view: dict[str, Any]) -> bool:

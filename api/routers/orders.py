@@ -1,19 +1,22 @@
-"""`GET /api/v1/orders/` (summaries, paged, filtered) and `GET /api/v1/orders/{number}/` (the
-document of `oms show order --json`, through the same query)."""
+"""`GET /api/v1/orders/` (summaries, paged, filtered), `GET /api/v1/orders/{number}/` (the
+document of `oms show order --json`) and `GET /api/v1/orders/{number}/history/` (the timeline of
+`oms show order --history --json`), through the same queries. {number}: an order number, else a
+package number or a merchant order reference."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.persistence.unit_of_work import SqlUnitOfWork
+from adapters.queries.history import find_histories
 from adapters.queries.listing import order_summaries
 from adapters.queries.orders import find_orders
 from api.auth import Context, Operator
 from api.errors import ERRORS, ApiError, Problem
-from api.models import OrderDocument, OrderSummary
+from api.models import OrderDocument, OrderHistory, OrderSummary
 from api.pagination import Paged, PageParams, page_params, paged
 from api.params import CreatedFrom, CreatedTo
 from domain.statuses import OrderStatus
@@ -66,10 +69,27 @@ def list_orders(
 def get_order(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
-    views = find_orders(SqlUnitOfWork(ctx.engine), number, channel)
+    return JSONResponse(_one(number, find_orders(SqlUnitOfWork(ctx.engine), number, channel)))
+
+
+@router.get(
+    "/{number}/history/",
+    response_model=OrderHistory,
+    responses={
+        404: {"model": Problem, "description": "no such order"},
+        409: {"model": Problem, "description": "the number exists in several channels"},
+    },
+)
+def get_order_history(
+    ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
+) -> JSONResponse:
+    return JSONResponse(_one(number, find_histories(ctx.engine, number, channel)))
+
+
+def _one(number: str, views: list[dict[str, Any]]) -> dict[str, Any]:
     if not views:
         raise ApiError(404, f"order {number} not found")
     if len(views) > 1:
         channels = ", ".join(str(v["channel"]["id"]) for v in views)
         raise ApiError(409, f"order {number} exists in channels {channels}: give ?channel=ID")
-    return JSONResponse(views[0])
+    return views[0]

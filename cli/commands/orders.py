@@ -1,13 +1,19 @@
-"""`oms publish orders FILE|-` and `oms show order NUMBER... [--channel ID] [--json]`."""
+"""`oms publish orders FILE|-`, `oms show order NUMBER... [--channel ID] [--json]` and
+`oms show order NUMBER --history [--json]`. NUMBER: an order number, else a package number or a
+merchant order reference."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 from adapters.settings import Settings
 from cli.commands import Commands
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def register(commands: Commands) -> None:
@@ -20,8 +26,13 @@ def register(commands: Commands) -> None:
     show = commands.add_parser("show", help="read stored state").add_subparsers(
         dest="what", required=True
     )
-    order = show.add_parser("order", help="orders by number")
+    order = show.add_parser(
+        "order", help="orders by number (or by a package number or merchant order reference)"
+    )
     order.add_argument("numbers", nargs="+", metavar="NUMBER")
+    order.add_argument(
+        "--history", action="store_true", help="the order's timeline, every stage, with times"
+    )
     order.add_argument("--channel", type=int, help="channel id, when a number exists in several")
     order.add_argument("--json", action="store_true", help="machine-readable output")
     order.set_defaults(handler=_show_order)
@@ -44,23 +55,27 @@ def _publish_orders(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one(number: str, channel: int | None, orders: list[dict[str, Any]]) -> dict[str, Any]:
+    if not orders:
+        raise SystemExit(f"no order {number!r}" + (f" in channel {channel}" if channel else ""))
+    if len(orders) > 1:
+        channels = ", ".join(str(o["channel"]["id"]) for o in orders)
+        raise SystemExit(f"order {number!r} exists in channels {channels}: pass --channel ID")
+    return orders[0]
+
+
 def _show_order(args: argparse.Namespace) -> int:
     from adapters.persistence.engine import make_engine
     from adapters.persistence.unit_of_work import SqlUnitOfWork
     from adapters.queries.orders import find_orders
 
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
-    found = []
-    for number in args.numbers:
-        orders = find_orders(SqlUnitOfWork(engine), number, args.channel)
-        if not orders:
-            raise SystemExit(
-                f"no order {number!r}" + (f" in channel {args.channel}" if args.channel else "")
-            )
-        if len(orders) > 1:
-            channels = ", ".join(str(o["channel"]["id"]) for o in orders)
-            raise SystemExit(f"order {number!r} exists in channels {channels}: pass --channel ID")
-        found.append(orders[0])
+    if args.history:
+        return _show_history(engine, args)
+    found = [
+        _one(number, args.channel, find_orders(SqlUnitOfWork(engine), number, args.channel))
+        for number in args.numbers
+    ]
     document = found[0] if len(found) == 1 else found
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -69,4 +84,20 @@ def _show_order(args: argparse.Namespace) -> int:
 
         for order in found:
             print(order_table(order))
+    return 0
+
+
+def _show_history(engine: Engine, args: argparse.Namespace) -> int:
+    from adapters.queries.history import find_histories
+
+    if len(args.numbers) != 1:
+        raise SystemExit("--history shows one order: give one NUMBER")
+    (number,) = args.numbers
+    document = _one(number, args.channel, find_histories(engine, number, args.channel))
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        from cli.history_table import history_table
+
+        print(history_table(document))
     return 0

@@ -38,6 +38,7 @@ SEED_CONDITIONS = {
 OPERATOR_ENDPOINTS: list[tuple[str, str, Any, int]] = [
     ("GET", "/api/v1/orders/", None, 200),
     ("GET", "/api/v1/orders/NO-SUCH-ORDER/", None, 404),
+    ("GET", "/api/v1/orders/NO-SUCH-ORDER/history/", None, 404),
     ("POST", "/api/v1/packages/987654321/command/", {"slug": "X", "input_parameters": {}}, 404),
     ("GET", f"/api/v1/package-commands/{uuid.uuid4()}/", None, 200),
     ("POST", "/api/v1/cargo-company-conditions/", SEED_CONDITIONS, 201),

@@ -76,6 +76,9 @@ class FakeOrders(OrderRepository):
             if o.number == number and channel_id in (None, o.channel.id)
         ]
 
+    def find_by_reference(self, reference: str, channel_id: int | None = None) -> list[Order]:
+        return []  # the unit tests look orders up by number only
+
     def mark_split(self, order_id: int) -> None:
         self.orders[order_id].split = True
 
@@ -187,6 +190,7 @@ class FakePackages(PackageRepository):
 class FakeReports(ReportRepository):
     def __init__(self) -> None:
         self.reports: list[StatusReport] = []
+        self.attempts: list[tuple[int, datetime, str]] = []
 
     def add(self, report: StatusReport) -> None:
         report.id = len(self.reports) + 1
@@ -197,6 +201,9 @@ class FakeReports(ReportRepository):
 
     def mark_sent(self, report_id: int, when: datetime) -> None:
         self.reports[report_id - 1].sent_at = when
+
+    def record_attempt(self, report_id: int, when: datetime, answer: str) -> None:
+        self.attempts.append((report_id, when, answer))
 
 
 class FakeUnitOfWork(UnitOfWork):
