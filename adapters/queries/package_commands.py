@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from adapters.persistence import tables as t
 from domain.statuses import PackageStatus
@@ -50,16 +50,20 @@ def command_outcome(engine: Engine, message_id: str) -> CommandOutcome | None:
                 row.outcome, row.reason, row.package_ref, _name(row.from_status),
                 _name(row.to_status),
             )  # fmt: skip
-    dead = dead_letter_reason(engine, message_id)
+        dead = _dead_letter_reason(connection, message_id)
     return None if dead is None else CommandOutcome(REJECTED, dead)
 
 
 def dead_letter_reason(engine: Engine, message_id: str) -> str | None:
     """Why the message was dead-lettered, or None while it was not."""
     with engine.connect() as connection:
-        reason = connection.execute(
-            select(t.dead_letters.c.reason).where(t.dead_letters.c.message_id == message_id)
-        ).scalar()
+        return _dead_letter_reason(connection, message_id)
+
+
+def _dead_letter_reason(connection: Connection, message_id: str) -> str | None:
+    reason = connection.execute(
+        select(t.dead_letters.c.reason).where(t.dead_letters.c.message_id == message_id)
+    ).scalar()
     return None if reason is None else str(reason)
 
 
