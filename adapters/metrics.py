@@ -24,6 +24,11 @@ HELP = {
     "oms_poll_packages_total": "Packages polled, by outcome (moved, unchanged, unknown_order).",
     "oms_poll_malformed_answers_total": "Orders whose Omnitron poll answer could not be read.",
     "oms_poll_batch_seconds": "Duration of one poll batch (Omnitron read and moves).",
+    "oms_group_commit_groups_total": "Transactions group commit ran, by stage.",
+    "oms_group_commit_messages_total": "Messages written by group commit, by stage "
+    "(divided by the groups: the mean group size).",
+    "oms_group_commit_fallbacks_total": "Groups whose write or commit failed and whose "
+    "messages ran again one transaction each, by stage.",
 }
 
 

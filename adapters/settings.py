@@ -79,6 +79,9 @@ class Settings:
     main_merchant_reference: str = "MAIN"
     worker_threads: int = 8
     poll_batch_size: int = 50
+    # most messages one worker process writes in one transaction (ingest and split; 1 = one
+    # transaction per message; SQLite always runs one per message)
+    group_commit: int = 64
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -95,6 +98,7 @@ class Settings:
             main_merchant_reference=env.get("MAIN_MERCHANT_REFERENCE", "MAIN"),
             worker_threads=_whole_number("OMS_WORKER_THREADS", 8),
             poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
+            group_commit=_whole_number("OMS_GROUP_COMMIT", 64),
         )
 
     @property

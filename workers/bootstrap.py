@@ -15,6 +15,7 @@ from adapters.messaging.outbox_relay import OutboxRelay
 from adapters.omnitron.client import OmnitronClient
 from adapters.persistence.dead_letters import record_dead_letter as _record
 from adapters.persistence.engine import make_engine
+from adapters.persistence.group_commit import DirectRunner, GroupCommitter, Runner
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.settings import Settings
 from adapters.shipping.omnitron_shipment_client import shipment_clients
@@ -58,6 +59,25 @@ def unit_of_work() -> SqlUnitOfWork:
     return SqlUnitOfWork(engine(), publisher=relay().publish_committed)
 
 
+_runners: dict[str, Runner] = {}
+_runners_lock = threading.Lock()
+
+
+def group(stage: str) -> Runner:
+    """Where a stage runs its use case: in groups of messages sharing one transaction
+    (PostgreSQL, OMS_GROUP_COMMIT > 1), else in a unit of work of its own per message."""
+    with _runners_lock:
+        runner = _runners.get(stage)
+        if runner is None:
+            size = settings().group_commit
+            if size > 1 and engine().dialect.name == "postgresql":
+                runner = GroupCommitter(engine(), relay().publish_committed, stage, size)
+            else:
+                runner = DirectRunner(unit_of_work)
+            _runners[stage] = runner
+        return runner
+
+
 def record_dead_letter(message: dict[str, Any], reason: str) -> None:
     """Called by the middleware while the failed message's log context is still bound: the
     order number a stage bound is kept with the record (one order's history shows it)."""
@@ -73,5 +93,6 @@ def seen_order(number: str) -> None:
 def reset() -> None:
     """Forget the cached wiring (tests and the demo switch settings between runs)."""
     _local.__dict__.clear()
+    _runners.clear()
     for function in (settings, engine, relay, shipping):
         function.cache_clear()

@@ -27,7 +27,9 @@ def ingest_order(*args: Any, **kwargs: Any) -> None:
         order = parse_inbound_order(body, bootstrap.settings().main_merchant_reference)
         message = CurrentMessage.get_current_message()
         message_id = message.message_id if message is not None else None
-        result = services.ingest_order(order, bootstrap.unit_of_work(), message_id=message_id)
+        result = bootstrap.group("ingest").run(
+            lambda uow: services.ingest_order(order, uow, message_id=message_id)
+        )
     except InvalidInput:
         metrics.count("oms_orders_rejected_total")
         raise

@@ -20,11 +20,11 @@ log = structlog.get_logger(__name__)
 @dramatiq.actor(queue_name="oms.split", actor_name="split_order", throws=(InvalidInput,))
 def split_order(*args: Any, **kwargs: Any) -> None:
     command = parse_split_order(single_body(args, kwargs))
-    result = services.split_order(
-        command.order_id,
-        bootstrap.unit_of_work(),
-        main_merchant=bootstrap.settings().main_merchant_reference,
-        seen_order=bootstrap.seen_order,
+    main_merchant = bootstrap.settings().main_merchant_reference
+    result = bootstrap.group("split").run(
+        lambda uow: services.split_order(
+            command.order_id, uow, main_merchant=main_merchant, seen_order=bootstrap.seen_order
+        )
     )
     metrics.count("oms_merchant_orders_total", len(result.merchant_orders))
     log.info(

@@ -223,13 +223,23 @@ class SqlOutbox(ports.Outbox):
         self.added: list[OutboxMessage] = []
 
     def add(self, message: OutboxMessage) -> None:
+        self.write([message])
+        self.added.append(message)
+
+    def write(self, messages: list[OutboxMessage]) -> None:
+        """The rows of `messages`, in one statement."""
+        if not messages:
+            return
+        created = now()
         self.connection.execute(
             INSERT_OUTBOX,
-            {
-                "message_id": message.message_id,
-                "command": message.command.name,
-                "payload": message.command.payload(),
-                "created_at": now(),
-            },
+            [
+                {
+                    "message_id": message.message_id,
+                    "command": message.command.name,
+                    "payload": message.command.payload(),
+                    "created_at": created,
+                }
+                for message in messages
+            ],
         )
-        self.added.append(message)

@@ -129,11 +129,22 @@ class SqlOrderRepository(ports.OrderRepository):
         if row is None:
             return False
         order.id = row.id
-        self._add_items(order)
-        self._add_expenses(order)
+        self._add_lines(order)
         return True
 
-    def _add_items(self, order: Order) -> None:
+    def _add_lines(self, order: Order) -> None:
+        """The stored order's items and expenses (group commit defers this to add_lines)."""
+        self.add_lines([order])
+
+    def add_lines(self, orders: list[Order]) -> None:
+        """Items and expenses of stored orders: one statement per table however many orders."""
+        try:
+            self._add_items(orders)
+            self._add_expenses(orders)
+        except DataError as error:
+            raise InvalidInput(f"a value does not fit its column: {error.orig}") from None
+
+    def _add_items(self, orders: list[Order]) -> None:
         rows = [
             {
                 "order_id": order.id,
@@ -151,20 +162,22 @@ class SqlOrderRepository(ports.OrderRepository):
                 "status": int(i.status),
                 "extra": i.extra,
             }
+            for order in orders
             for i in order.items
         ]
+        if not rows:
+            return
         try:
             ids = self.connection.execute(INSERT_ITEMS, rows).scalars().all()
         except IntegrityError:
             raise ConflictingOrderItems(
                 "items: an Omnitron order item id of this order already belongs to another order"
             ) from None
-        for item, item_id in zip(order.items, ids, strict=True):
+        items = [item for order in orders for item in order.items]
+        for item, item_id in zip(items, ids, strict=True):
             item.id = item_id
 
-    def _add_expenses(self, order: Order) -> None:
-        if not order.expenses:
-            return
+    def _add_expenses(self, orders: list[Order]) -> None:
         rows = [
             {
                 "order_id": order.id,
@@ -178,9 +191,11 @@ class SqlOrderRepository(ports.OrderRepository):
                 "canceled": e.canceled,
                 "refunded": e.refunded,
             }
+            for order in orders
             for position, e in enumerate(order.expenses)
         ]
-        self.connection.execute(INSERT_EXPENSES, rows)
+        if rows:
+            self.connection.execute(INSERT_EXPENSES, rows)
 
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         query = SELECT_ORDER_FOR_UPDATE if lock else SELECT_ORDER

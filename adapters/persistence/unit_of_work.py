@@ -39,24 +39,33 @@ class SqlUnitOfWork(UnitOfWork):
         self.transaction: RootTransaction | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.connection = self.engine.connect()
-        self.transaction = self.connection.begin()
-        self.channels = self._channels = SqlChannelRepository(self.connection, self._known_channels)
-        self.orders = SqlOrderRepository(self.connection)
-        self.merchant_orders = SqlMerchantOrderRepository(self.connection)
-        self.merchants = SqlMerchantRepository(self.connection)
-        self.merchant_processes = SqlMerchantProcessRepository(self.connection)
-        self.merchant_log = SqlMerchantLog(self.connection)
-        self.outbox = self._outbox = SqlOutbox(self.connection)
-        self.transitions = SqlTransitionRepository(self.connection)
-        self.transition_log = SqlTransitionLog(self.connection)
-        self.packages = SqlPackageRepository(self.connection)
-        self.shipments = SqlShipmentRepository(self.connection)
-        self.cargo_conditions = SqlCargoConditionRepository(self.connection)
-        self.reports = SqlReportRepository(self.connection)
-        self.polls = SqlPollRepository(self.connection)
-        self.flags = SqlRuntimeFlags(self.connection)
+        connection = self.engine.connect()
+        self.transaction = connection.begin()
+        self._open(connection)
         return self
+
+    def _open(self, connection: Connection) -> None:
+        """The repositories, on `connection` and its transaction."""
+        self.connection = connection
+        self.channels = self._channels = SqlChannelRepository(connection, self._known_channels)
+        self.orders = SqlOrderRepository(connection)
+        self.merchant_orders = SqlMerchantOrderRepository(connection)
+        self.merchants = SqlMerchantRepository(connection)
+        self.merchant_processes = SqlMerchantProcessRepository(connection)
+        self.merchant_log = SqlMerchantLog(connection)
+        self.outbox = self._outbox = SqlOutbox(connection)
+        self.transitions = SqlTransitionRepository(connection)
+        self.transition_log = SqlTransitionLog(connection)
+        self.packages = SqlPackageRepository(connection)
+        self.shipments = SqlShipmentRepository(connection)
+        self.cargo_conditions = SqlCargoConditionRepository(connection)
+        self.reports = SqlReportRepository(connection)
+        self.polls = SqlPollRepository(connection)
+        self.flags = SqlRuntimeFlags(connection)
+
+    def remember_channels(self) -> None:
+        """Channels this unit of work stored are known once it committed (never deleted)."""
+        self._known_channels |= self._channels.seen
 
     def __exit__(
         self,
@@ -74,7 +83,7 @@ class SqlUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         assert self.transaction is not None, "commit() outside the unit of work"
         self.transaction.commit()
-        self._known_channels |= self._channels.seen
+        self.remember_channels()
         added, self._outbox.added = self._outbox.added, []
         if added and self.publisher is not None:
             self.publisher(added)

@@ -1,0 +1,282 @@
+"""Group commit: the threads of one worker process hand their unit of work to whichever of them
+is committing, which runs several messages' use cases in one transaction and writes their rows
+with one statement per table.
+
+How a group runs (GroupCommitter.run):
+- A thread submits its work (a use case bound to its input, given a unit of work) and waits.
+  If no group is running, it leads: it takes every waiting work (up to `max_batch`) and runs
+  them in one transaction, each inside a SAVEPOINT. A work that raises, or leaves without
+  `commit()`, is rolled back to its savepoint alone; its batch-mates go on.
+- Rows that can wait (an order's lines, outbox rows, merchant orders with their items and
+  packages, the merchant log, split marks) are collected per work and written for the whole
+  group after the last work ran: one multi-row statement per table (GroupWrites.flush).
+- Then one COMMIT. Only after it does any waiting thread return, so its message is acked only
+  once its own data is committed. Each thread publishes its own outbox messages after that.
+- If the flush or the COMMIT fails, nothing of the group is kept and each work runs again alone
+  in a transaction of its own (the use cases are idempotent): the bad one alone fails, and is
+  retried or dead-lettered as it would be without grouping.
+
+While a group runs, new work queues up and forms the next group: no timer, no added latency
+when the process is idle (a lone message is a group of one)."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import structlog
+from sqlalchemy import Connection, Engine, bindparam, update
+
+from adapters import metrics
+from adapters.persistence import tables as t
+from adapters.persistence.merchant_orders import SqlMerchantOrderRepository, SqlOutbox
+from adapters.persistence.merchants import SqlMerchantLog
+from adapters.persistence.repositories import SqlOrderRepository
+from adapters.persistence.unit_of_work import Publisher, SqlUnitOfWork
+from domain.merchant_oms import MerchantTransitionRecord
+from domain.messages import OutboxMessage
+from domain.model import MerchantOrder, Order
+from domain.ports import UnitOfWork
+
+log = structlog.get_logger(__name__)
+R = TypeVar("R")
+Work = Callable[[UnitOfWork], R]
+MARK_SPLIT_MANY = (
+    update(t.orders)
+    .where(t.orders.c.id.in_(bindparam("order_ids", expanding=True)))
+    .values(split=True)
+)
+
+
+@dataclass
+class GroupWrites:
+    """What one work deferred to the end of its group."""
+
+    order_lines: list[Order] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    merchant_orders: list[MerchantOrder] = field(default_factory=list)
+    merchant_log: list[MerchantTransitionRecord] = field(default_factory=list)
+    split: list[int] = field(default_factory=list)
+
+    def extend(self, other: GroupWrites) -> None:
+        self.order_lines += other.order_lines
+        self.outbox += other.outbox
+        self.merchant_orders += other.merchant_orders
+        self.merchant_log += other.merchant_log
+        self.split += other.split
+
+    def flush(self, connection: Connection) -> None:
+        """One statement per table for the whole group, parents before children."""
+        SqlOrderRepository(connection).add_lines(self.order_lines)
+        SqlOutbox(connection).write(self.outbox)
+        SqlMerchantOrderRepository(connection).add_all(self.merchant_orders)
+        SqlMerchantLog(connection).add_all(self.merchant_log)
+        if self.split:
+            connection.execute(MARK_SPLIT_MANY, {"order_ids": self.split})
+
+
+class _DeferredOrders(SqlOrderRepository):
+    def __init__(self, connection: Connection, writes: GroupWrites):
+        super().__init__(connection)
+        self.writes = writes
+
+    def _add_lines(self, order: Order) -> None:
+        self.writes.order_lines.append(order)
+
+    def mark_split(self, order_id: int) -> None:
+        self.writes.split.append(order_id)
+
+
+class _DeferredOutbox(SqlOutbox):
+    def __init__(self, connection: Connection, writes: GroupWrites):
+        super().__init__(connection)
+        self.writes = writes
+
+    def add(self, message: OutboxMessage) -> None:
+        self.writes.outbox.append(message)
+
+
+class _DeferredMerchantOrders(SqlMerchantOrderRepository):
+    def __init__(self, connection: Connection, writes: GroupWrites):
+        super().__init__(connection)
+        self.writes = writes
+
+    def add_all(self, merchant_orders: list[MerchantOrder]) -> None:
+        self.writes.merchant_orders += merchant_orders
+
+
+class _DeferredMerchantLog(SqlMerchantLog):
+    def __init__(self, connection: Connection, writes: GroupWrites):
+        super().__init__(connection)
+        self.writes = writes
+
+    def add_all(self, records: list[MerchantTransitionRecord]) -> None:
+        self.writes.merchant_log += records
+
+
+class GroupUnitOfWork(SqlUnitOfWork):
+    """One work's unit of work inside a group: the group's connection and transaction, the
+    deferring repositories, and commit()/rollback() that only say what the work wants (the
+    leader releases or rolls back the work's savepoint and commits the group)."""
+
+    def __init__(self, engine: Engine, connection: Connection, writes: GroupWrites):
+        super().__init__(engine)
+        self._shared = connection
+        self.writes = writes
+        self.committed = False
+
+    def __enter__(self) -> GroupUnitOfWork:
+        self._open(self._shared)
+        self.orders = _DeferredOrders(self._shared, self.writes)
+        self.outbox = self._outbox = _DeferredOutbox(self._shared, self.writes)
+        self.merchant_orders = _DeferredMerchantOrders(self._shared, self.writes)
+        self.merchant_log = _DeferredMerchantLog(self._shared, self.writes)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.connection = None
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.committed = False
+
+
+class _Job(Generic[R]):
+    def __init__(self, work: Work[R]):
+        self.work = work
+        self.context = contextvars.copy_context()  # the message's log context
+        self.done = False
+        self.result: R | None = None
+        self.error: BaseException | None = None
+        self.messages: list[OutboxMessage] = []
+
+    def finish(self, result: R | None = None, error: BaseException | None = None) -> None:
+        self.result, self.error, self.done = result, error, True
+
+
+class GroupCommitter:
+    """Runs works of one stage in groups (see the module's docstring)."""
+
+    def __init__(self, engine: Engine, publisher: Publisher | None, stage: str, max_batch: int):
+        self.engine = engine
+        self.publisher = publisher
+        self.stage = stage
+        self.max_batch = max_batch
+        self._pending: list[_Job[Any]] = []
+        self._leading = False
+        self._changed = threading.Condition()
+        self.sizes: deque[int] = deque(maxlen=1000)  # of the last groups (tests, profiling)
+        self.fallbacks = 0
+
+    def run(self, work: Work[R]) -> R:
+        job: _Job[R] = _Job(work)
+        with self._changed:
+            self._pending.append(job)
+        try:
+            while not job.done:
+                self._lead_or_wait(job)
+        except BaseException:  # interrupted (time limit, shutdown) before a group took it
+            with self._changed:
+                if job in self._pending:
+                    self._pending.remove(job)
+            raise
+        for variable, value in job.context.items():  # what the use case bound, e.g. order number
+            variable.set(value)
+        if job.error is not None:
+            raise job.error
+        if job.messages and self.publisher is not None:
+            self.publisher(job.messages)
+        return job.result  # type: ignore[return-value]
+
+    def _lead_or_wait(self, job: _Job[Any]) -> None:
+        with self._changed:
+            while self._leading and not job.done:
+                self._changed.wait()
+            if job.done:
+                return
+            self._leading = True
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        try:
+            self._run_group(batch)
+        finally:
+            with self._changed:
+                for other in batch:
+                    if not other.done:  # the leader was interrupted: those messages are retried
+                        other.finish(error=RuntimeError("the group committing this work stopped"))
+                self._leading = False
+                self._changed.notify_all()
+
+    def _run_group(self, batch: list[_Job[Any]]) -> None:
+        self.sizes.append(len(batch))
+        metrics.count("oms_group_commit_groups_total", stage=self.stage)
+        metrics.count("oms_group_commit_messages_total", len(batch), stage=self.stage)
+        outcomes: list[tuple[_Job[Any], Any, BaseException | None, GroupUnitOfWork]] = []
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                writes = GroupWrites()
+                for job in batch:
+                    outcome = self._run_in_savepoint(job, connection)
+                    outcomes.append(outcome)
+                    if outcome[3].committed:
+                        writes.extend(outcome[3].writes)
+                writes.flush(connection)
+        except Exception as error:  # the flush or the commit failed: each work alone
+            self.fallbacks += 1
+            metrics.count("oms_group_commit_fallbacks_total", stage=self.stage)
+            log.warning(
+                "group_commit.fallback", stage=self.stage, works=len(batch), error=repr(error)[:300]
+            )
+            for job in batch:
+                self._run_alone(job)
+            return
+        for job, result, failure, uow in outcomes:
+            if uow.committed:
+                uow.remember_channels()
+                job.messages = uow.writes.outbox
+            job.finish(result, failure)
+
+    def _run_in_savepoint(
+        self, job: _Job[Any], connection: Connection
+    ) -> tuple[_Job[Any], Any, BaseException | None, GroupUnitOfWork]:
+        uow = GroupUnitOfWork(self.engine, connection, GroupWrites())
+        savepoint = connection.begin_nested()
+        try:
+            result = job.context.run(job.work, uow)
+        except Exception as error:
+            savepoint.rollback()
+            uow.committed = False
+            return job, None, error, uow
+        if uow.committed:
+            savepoint.commit()
+        else:
+            savepoint.rollback()  # left without commit(): nothing it did is kept
+        return job, result, None, uow
+
+    def _run_alone(self, job: _Job[Any]) -> None:
+        uow = SqlUnitOfWork(self.engine, publisher=job.messages.extend)
+        try:
+            result = job.context.run(job.work, uow)
+        except Exception as error:
+            job.finish(error=error)
+            return
+        job.finish(result)
+
+
+class Runner(Protocol):
+    def run(self, work: Work[R]) -> R: ...
+
+
+class DirectRunner:
+    """No grouping (SQLite, or OMS_GROUP_COMMIT=1): each work in a unit of work of its own."""
+
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork]):
+        self.unit_of_work = unit_of_work
+
+    def run(self, work: Work[R]) -> R:
+        return work(self.unit_of_work())
