@@ -6,12 +6,20 @@ from collections.abc import Iterable
 from fractions import Fraction
 
 from domain.model import Expense, OrderItem, Totals
-from domain.money import round_half_up
 
 
 def tax_of(price_to_pay: int, tax_rate: Fraction) -> int:
-    """Gross prices include tax: tax = round_half_up(p * r / (100 + r))."""
-    return round_half_up(Fraction(price_to_pay) * tax_rate / (100 + tax_rate))
+    """Gross prices include tax: tax = round_half_up(p * r / (100 + r)).
+
+    In integers (the hot path of every split and change): with r = a/b, p*r/(100+r) is
+    p*a / (100*b + a), rounded half away from zero."""
+    a, b = tax_rate.numerator, tax_rate.denominator
+    numerator, denominator = price_to_pay * a, 100 * b + a
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    if numerator < 0:
+        return -((-numerator * 2 + denominator) // (2 * denominator))
+    return (numerator * 2 + denominator) // (2 * denominator)
 
 
 def _line_totals(

@@ -24,7 +24,8 @@ def split_order(*args: Any, **kwargs: Any) -> None:
     result = bootstrap.group("split").run(
         lambda uow: services.split_order(
             command.order_id, uow, main_merchant=main_merchant, seen_order=bootstrap.seen_order
-        )
+        ),
+        key=command.order_id,
     )
     metrics.count("oms_merchant_orders_total", len(result.merchant_orders))
     log.info(

@@ -5,16 +5,17 @@ with one statement per table.
 How a group runs (GroupCommitter.run):
 - A thread submits its work (a use case bound to its input, given a unit of work) and waits.
   If no group is running, it leads: it takes every waiting work (up to `max_batch`) and runs
-  them in one transaction, each inside a SAVEPOINT. A work that raises, or leaves without
-  `commit()`, is rolled back to its savepoint alone; its batch-mates go on.
+  them in one transaction. A work that raises before writing anything fails alone; its
+  batch-mates go on. (No savepoint per work: that would cost two round trips per message.)
 - Rows that can wait (an order's lines, outbox rows, merchant orders with their items and
   packages, the merchant log, split marks) are collected per work and written for the whole
   group after the last work ran: one multi-row statement per table (GroupWrites.flush).
 - Then one COMMIT. Only after it does any waiting thread return, so its message is acked only
   once its own data is committed. Each thread publishes its own outbox messages after that.
-- If the flush or the COMMIT fails, nothing of the group is kept and each work runs again alone
-  in a transaction of its own (the use cases are idempotent): the bad one alone fails, and is
-  retried or dead-lettered as it would be without grouping.
+- If the flush or the COMMIT fails, or a work fails (or leaves without `commit()`) after it
+  wrote a row at once, or one of its statements failed, nothing of the group is kept and each
+  work runs again alone in a transaction of its own (the use cases are idempotent): the bad
+  one alone fails, and is retried or dead-lettered as it would be without grouping.
 
 While a group runs, new work queues up and forms the next group: no timer, no added latency
 when the process is idle (a lone message is a group of one)."""
@@ -29,17 +30,18 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, update
+from sqlalchemy import Connection, Engine, bindparam, event, update
+from sqlalchemy.exc import DBAPIError
 
 from adapters import metrics
 from adapters.persistence import tables as t
 from adapters.persistence.merchant_orders import SqlMerchantOrderRepository, SqlOutbox
-from adapters.persistence.merchants import SqlMerchantLog
+from adapters.persistence.merchants import SqlMerchantLog, SqlMerchantRepository
 from adapters.persistence.repositories import SqlOrderRepository
 from adapters.persistence.unit_of_work import Publisher, SqlUnitOfWork
 from domain.merchant_oms import MerchantTransitionRecord
 from domain.messages import OutboxMessage
-from domain.model import MerchantOrder, Order
+from domain.model import Merchant, MerchantOrder, Order
 from domain.ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -79,10 +81,30 @@ class GroupWrites:
             connection.execute(MARK_SPLIT_MANY, {"order_ids": self.split})
 
 
+@dataclass
+class GroupReads:
+    """What the works of one group read together: the orders their keys name (loaded, and
+    locked, in three statements for the whole group on the first get) and the merchants."""
+
+    keys: set[int]
+    orders: dict[int, Order] | None = None
+    merchants: dict[str, Merchant] = field(default_factory=dict)
+
+
 class _DeferredOrders(SqlOrderRepository):
-    def __init__(self, connection: Connection, writes: GroupWrites):
+    def __init__(self, connection: Connection, writes: GroupWrites, reads: GroupReads):
         super().__init__(connection)
         self.writes = writes
+        self.reads = reads
+
+    def get(self, order_id: int, *, lock: bool = False) -> Order | None:
+        if order_id in self.reads.keys:
+            if self.reads.orders is None:
+                self.reads.orders = self.get_many(sorted(self.reads.keys), lock=lock)
+            order = self.reads.orders.pop(order_id, None)  # a second work of the same order
+            if order is not None:  # reads it again, and sees what the first one did
+                return order
+        return super().get(order_id, lock=lock)
 
     def _add_lines(self, order: Order) -> None:
         self.writes.order_lines.append(order)
@@ -109,6 +131,19 @@ class _DeferredMerchantOrders(SqlMerchantOrderRepository):
         self.writes.merchant_orders += merchant_orders
 
 
+class _GroupMerchants(SqlMerchantRepository):
+    def __init__(self, connection: Connection, reads: GroupReads):
+        super().__init__(connection)
+        self.reads = reads
+
+    def get_or_add_all(self, default_processes: dict[str, str]) -> dict[str, Merchant]:
+        known = self.reads.merchants
+        missing = {r: p for r, p in default_processes.items() if r not in known}
+        if missing:
+            known.update(super().get_or_add_all(missing))
+        return {reference: known[reference] for reference in default_processes}
+
+
 class _DeferredMerchantLog(SqlMerchantLog):
     def __init__(self, connection: Connection, writes: GroupWrites):
         super().__init__(connection)
@@ -123,15 +158,19 @@ class GroupUnitOfWork(SqlUnitOfWork):
     deferring repositories, and commit()/rollback() that only say what the work wants (the
     leader releases or rolls back the work's savepoint and commits the group)."""
 
-    def __init__(self, engine: Engine, connection: Connection, writes: GroupWrites):
+    def __init__(
+        self, engine: Engine, connection: Connection, writes: GroupWrites, reads: GroupReads
+    ):
         super().__init__(engine)
         self._shared = connection
         self.writes = writes
+        self.reads = reads
         self.committed = False
 
     def __enter__(self) -> GroupUnitOfWork:
         self._open(self._shared)
-        self.orders = _DeferredOrders(self._shared, self.writes)
+        self.orders = _DeferredOrders(self._shared, self.writes, self.reads)
+        self.merchants = _GroupMerchants(self._shared, self.reads)
         self.outbox = self._outbox = _DeferredOutbox(self._shared, self.writes)
         self.merchant_orders = _DeferredMerchantOrders(self._shared, self.writes)
         self.merchant_log = _DeferredMerchantLog(self._shared, self.writes)
@@ -147,11 +186,42 @@ class GroupUnitOfWork(SqlUnitOfWork):
         self.committed = False
 
 
+class _Alone(Exception):
+    """The group cannot keep one work's part: every work runs again alone."""
+
+
+class _WriteCounter:
+    """Counts the group connection's statements that changed rows."""
+
+    def __init__(self, connection: Connection):
+        self.count = 0
+        event.listen(connection, "after_cursor_execute", self._executed)
+
+    def _executed(
+        self, conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any
+    ) -> None:
+        changes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+        if changes and cursor.rowcount != 0:
+            self.count += 1
+
+
+def _from_the_database(error: BaseException) -> bool:
+    """A failed statement leaves PostgreSQL's transaction aborted, whatever the work made of it."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DBAPIError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class _Job(Generic[R]):
-    def __init__(self, work: Work[R]):
+    def __init__(self, work: Work[R], key: int | None):
         self.work = work
+        self.key = key
         self.context = contextvars.copy_context()  # the message's log context
         self.done = False
+        self.taken = False  # by a group
         self.result: R | None = None
         self.error: BaseException | None = None
         self.messages: list[OutboxMessage] = []
@@ -163,19 +233,28 @@ class _Job(Generic[R]):
 class GroupCommitter:
     """Runs works of one stage in groups (see the module's docstring)."""
 
-    def __init__(self, engine: Engine, publisher: Publisher | None, stage: str, max_batch: int):
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher | None,
+        stage: str,
+        max_batch: int,
+        max_groups: int = 1,
+    ):
         self.engine = engine
         self.publisher = publisher
         self.stage = stage
         self.max_batch = max_batch
+        self.max_groups = max_groups  # groups running at once (their round trips overlap)
         self._pending: list[_Job[Any]] = []
-        self._leading = False
+        self._leaders = 0
         self._changed = threading.Condition()
         self.sizes: deque[int] = deque(maxlen=1000)  # of the last groups (tests, profiling)
         self.fallbacks = 0
 
-    def run(self, work: Work[R]) -> R:
-        job: _Job[R] = _Job(work)
+    def run(self, work: Work[R], key: int | None = None) -> R:
+        """Run `work` in a group; `key` names the order it will read (loaded for the group)."""
+        job: _Job[R] = _Job(work, key)
         with self._changed:
             self._pending.append(job)
         try:
@@ -196,12 +275,14 @@ class GroupCommitter:
 
     def _lead_or_wait(self, job: _Job[Any]) -> None:
         with self._changed:
-            while self._leading and not job.done:
+            while not job.done and (job.taken or self._leaders >= self.max_groups):
                 self._changed.wait()
             if job.done:
                 return
-            self._leading = True
+            self._leaders += 1
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            for taken in batch:
+                taken.taken = True
         try:
             self._run_group(batch)
         finally:
@@ -209,7 +290,7 @@ class GroupCommitter:
                 for other in batch:
                     if not other.done:  # the leader was interrupted: those messages are retried
                         other.finish(error=RuntimeError("the group committing this work stopped"))
-                self._leading = False
+                self._leaders -= 1
                 self._changed.notify_all()
 
     def _run_group(self, batch: list[_Job[Any]]) -> None:
@@ -219,18 +300,21 @@ class GroupCommitter:
         outcomes: list[tuple[_Job[Any], Any, BaseException | None, GroupUnitOfWork]] = []
         try:
             with self.engine.connect() as connection, connection.begin():
+                written = _WriteCounter(connection)
                 writes = GroupWrites()
+                reads = GroupReads({job.key for job in batch if job.key is not None})
                 for job in batch:
-                    outcome = self._run_in_savepoint(job, connection)
+                    outcome = self._run_shared(job, connection, written, reads)
                     outcomes.append(outcome)
                     if outcome[3].committed:
                         writes.extend(outcome[3].writes)
                 writes.flush(connection)
-        except Exception as error:  # the flush or the commit failed: each work alone
+        except Exception as error:  # a work or the group's write failed: each work alone
             self.fallbacks += 1
             metrics.count("oms_group_commit_fallbacks_total", stage=self.stage)
+            cause = error.__cause__ if isinstance(error, _Alone) else error
             log.warning(
-                "group_commit.fallback", stage=self.stage, works=len(batch), error=repr(error)[:300]
+                "group_commit.fallback", stage=self.stage, works=len(batch), error=repr(cause)[:300]
             )
             for job in batch:
                 self._run_alone(job)
@@ -241,21 +325,25 @@ class GroupCommitter:
                 job.messages = uow.writes.outbox
             job.finish(result, failure)
 
-    def _run_in_savepoint(
-        self, job: _Job[Any], connection: Connection
+    def _run_shared(
+        self, job: _Job[Any], connection: Connection, written: _WriteCounter, reads: GroupReads
     ) -> tuple[_Job[Any], Any, BaseException | None, GroupUnitOfWork]:
-        uow = GroupUnitOfWork(self.engine, connection, GroupWrites())
-        savepoint = connection.begin_nested()
+        """Run one work in the group's transaction. Its deferred rows are its own until the
+        flush; rows it wrote at once (an order's row, a merchant on first sight) are the
+        group's. A work that must not keep what it wrote at once (it failed or left without
+        commit() after writing), or whose statement failed, raises _Alone: the group is rolled
+        back and every work runs in a transaction of its own."""
+        uow = GroupUnitOfWork(self.engine, connection, GroupWrites(), reads)
+        before = written.count
         try:
             result = job.context.run(job.work, uow)
         except Exception as error:
-            savepoint.rollback()
+            if written.count > before or _from_the_database(error):
+                raise _Alone() from error
             uow.committed = False
             return job, None, error, uow
-        if uow.committed:
-            savepoint.commit()
-        else:
-            savepoint.rollback()  # left without commit(): nothing it did is kept
+        if not uow.committed and written.count > before:
+            raise _Alone() from RuntimeError("a work left without commit() after writing")
         return job, result, None, uow
 
     def _run_alone(self, job: _Job[Any]) -> None:
@@ -269,7 +357,7 @@ class GroupCommitter:
 
 
 class Runner(Protocol):
-    def run(self, work: Work[R]) -> R: ...
+    def run(self, work: Work[R], key: int | None = None) -> R: ...
 
 
 class DirectRunner:
@@ -278,5 +366,5 @@ class DirectRunner:
     def __init__(self, unit_of_work: Callable[[], UnitOfWork]):
         self.unit_of_work = unit_of_work
 
-    def run(self, work: Work[R]) -> R:
+    def run(self, work: Work[R], key: int | None = None) -> R:
         return work(self.unit_of_work())

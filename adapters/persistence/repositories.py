@@ -202,6 +202,27 @@ class SqlOrderRepository(ports.OrderRepository):
         row = self.connection.execute(query, {"order_id": order_id}).first()
         return None if row is None else self._order(row)
 
+    def get_many(self, order_ids: list[int], *, lock: bool = False) -> dict[int, Order]:
+        """Several orders in three statements (orders, items, expenses); locked in id order."""
+        query = _ORDER_WITH_CHANNEL.where(t.orders.c.id.in_(order_ids)).order_by(t.orders.c.id)
+        rows = self.connection.execute(query.with_for_update(of=t.orders) if lock else query).all()
+        ids = [row.id for row in rows]
+        items: dict[int, list[OrderItem]] = {i: [] for i in ids}
+        for r in self.connection.execute(
+            select(t.order_items)
+            .where(t.order_items.c.order_id.in_(ids))
+            .order_by(t.order_items.c.id)
+        ):
+            items[r.order_id].append(_item(r))
+        expenses: dict[int, list[Expense]] = {i: [] for i in ids}
+        for r in self.connection.execute(
+            select(t.expenses)
+            .where(t.expenses.c.order_id.in_(ids))
+            .order_by(t.expenses.c.order_id, t.expenses.c.position)
+        ):
+            expenses[r.order_id].append(_expense(r))
+        return {row.id: self._order(row, items[row.id], expenses[row.id]) for row in rows}
+
     def find(self, number: str, channel_id: int | None = None) -> list[Order]:
         query = _ORDER_WITH_CHANNEL.where(t.orders.c.number == number).order_by(
             t.orders.c.channel_id
@@ -257,7 +278,12 @@ class SqlOrderRepository(ports.OrderRepository):
                 ],
             )
 
-    def _order(self, row: Any) -> Order:
+    def _order(
+        self,
+        row: Any,
+        items: list[OrderItem] | None = None,
+        expenses: list[Expense] | None = None,
+    ) -> Order:
         cargo = row.cargo_company
         return Order(
             id=row.id,
@@ -266,8 +292,8 @@ class SqlOrderRepository(ports.OrderRepository):
             status=OrderStatus(row.status),
             date_placed=row.date_placed,
             currency=row.currency,
-            items=self._items(row.id),
-            expenses=self._expenses(row.id),
+            items=self._items(row.id) if items is None else items,
+            expenses=self._expenses(row.id) if expenses is None else expenses,
             tracking_number=row.tracking_number,
             cargo_company=CargoCompany(**cargo) if cargo else None,
             customer=row.customer,
@@ -279,38 +305,39 @@ class SqlOrderRepository(ports.OrderRepository):
         )
 
     def _items(self, order_id: int) -> list[OrderItem]:
-        rows = self.connection.execute(SELECT_ITEMS, {"order_id": order_id})
-        return [
-            OrderItem(
-                id=r.id,
-                omnitron_id=r.omnitron_id,
-                product=Product(r.sku, r.name, r.barcode),
-                merchant_reference=r.merchant_reference,
-                product_offer_reference=r.product_offer_reference,
-                quantity=r.quantity,
-                price=r.price,
-                tax_rate=Fraction(r.tax_rate),
-                discount_amount=r.discount_amount,
-                tracking_number=r.tracking_number,
-                status=OrderStatus(r.status),
-                extra=r.extra,
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in self.connection.execute(SELECT_ITEMS, {"order_id": order_id})]
 
     def _expenses(self, order_id: int) -> list[Expense]:
         rows = self.connection.execute(SELECT_EXPENSES, {"order_id": order_id})
-        return [
-            Expense(
-                id=r.id,
-                type=r.type,
-                name=r.name,
-                amount=r.amount,
-                tax_rate=Fraction(r.tax_rate),
-                merchant_reference=r.merchant_reference,
-                discount_amount=r.discount_amount,
-                canceled=r.canceled,
-                refunded=r.refunded,
-            )
-            for r in rows
-        ]
+        return [_expense(r) for r in rows]
+
+
+def _item(r: Any) -> OrderItem:
+    return OrderItem(
+        id=r.id,
+        omnitron_id=r.omnitron_id,
+        product=Product(r.sku, r.name, r.barcode),
+        merchant_reference=r.merchant_reference,
+        product_offer_reference=r.product_offer_reference,
+        quantity=r.quantity,
+        price=r.price,
+        tax_rate=Fraction(r.tax_rate),
+        discount_amount=r.discount_amount,
+        tracking_number=r.tracking_number,
+        status=OrderStatus(r.status),
+        extra=r.extra,
+    )
+
+
+def _expense(r: Any) -> Expense:
+    return Expense(
+        id=r.id,
+        type=r.type,
+        name=r.name,
+        amount=r.amount,
+        tax_rate=Fraction(r.tax_rate),
+        merchant_reference=r.merchant_reference,
+        discount_amount=r.discount_amount,
+        canceled=r.canceled,
+        refunded=r.refunded,
+    )

@@ -46,9 +46,12 @@ class Published:
 
 
 def in_one_group(
-    committer: GroupCommitter, works: list[Callable[[UnitOfWork], Any]]
+    committer: GroupCommitter,
+    works: list[Callable[[UnitOfWork], Any]],
+    keys: list[int] | None = None,
 ) -> list[Future[Any]]:
-    """A first work holds the committer while the others queue up; they then run as one group."""
+    """A first work holds the committer while the others queue up; they then run as one group
+    (`keys`: the orders the works read, loaded for the whole group)."""
     gate, holding = threading.Event(), threading.Event()
 
     def hold(uow: UnitOfWork) -> None:
@@ -58,7 +61,10 @@ def in_one_group(
     pool = ThreadPoolExecutor(len(works) + 1)
     first = pool.submit(committer.run, hold)
     holding.wait(10)
-    futures = [pool.submit(committer.run, work) for work in works]
+    futures = [
+        pool.submit(committer.run, work, None if keys is None else keys[i])
+        for i, work in enumerate(works)
+    ]
     while True:  # every work is queued behind the held group
         with committer._changed:
             if len(committer._pending) == len(works):
@@ -114,26 +120,53 @@ def test_orders_ingested_in_one_group_are_stored_once_each_with_their_split_mess
     )
 
 
-def test_a_work_that_fails_fails_alone_and_its_batch_mates_commit(pg: Engine) -> None:
+def orders_stored(engine: Engine) -> int:
+    with engine.connect() as c:
+        return c.execute(select(func.count()).select_from(t.orders)).scalar_one()
+
+
+def test_a_work_that_fails_before_writing_fails_alone_and_its_batch_mates_commit(
+    pg: Engine,
+) -> None:
     committer = GroupCommitter(pg, Published(), "ingest", max_batch=64)
     good = [example_order() for _ in range(3)]
 
     def bad(uow: UnitOfWork) -> None:
-        services.ingest_order(example_order(), uow)  # writes, then fails before it commits
         raise InvalidInput("this one is wrong")
 
-    def orders() -> int:
-        with pg.connect() as c:
-            return c.execute(select(func.count()).select_from(t.orders)).scalar_one()
-
-    before = orders()
+    before = orders_stored(pg)
     futures = in_one_group(committer, [ingest(good[0]), bad, ingest(good[1]), ingest(good[2])])
 
     assert isinstance(futures[1].exception(), InvalidInput)
     assert all(f.result().created for i, f in enumerate(futures) if i != 1)
-    assert committer.fallbacks == 0
+    assert committer.fallbacks == 0 and list(committer.sizes) == [1, 4]
     assert stored(pg, [o.number for o in good]) == {o.number: (3, 1, False) for o in good}
-    assert orders() == before + 3  # the bad work's order was rolled back to its savepoint
+    assert orders_stored(pg) == before + 3
+
+
+def test_a_work_that_fails_after_writing_sends_its_group_back_to_one_transaction_each(
+    pg: Engine,
+) -> None:
+    """Its order row was written at once: only its own transaction can undo it."""
+    committer = GroupCommitter(pg, Published(), "ingest", max_batch=64)
+    good = [example_order() for _ in range(3)]
+    doomed = example_order()
+
+    def bad(uow: UnitOfWork) -> None:
+        with uow:
+            uow.orders.add(doomed)  # writes, then fails before its commit
+            raise InvalidInput("this one is wrong")
+
+    before = orders_stored(pg)
+    futures = in_one_group(committer, [ingest(good[0]), bad, ingest(good[1]), ingest(good[2])])
+
+    assert committer.fallbacks == 1
+    assert isinstance(futures[1].exception(), InvalidInput)
+    assert all(f.result().created for i, f in enumerate(futures) if i != 1)
+    assert stored(pg, [o.number for o in [*good, doomed]]) == {
+        o.number: (3, 1, False) for o in good
+    }
+    assert orders_stored(pg) == before + 3
 
 
 def test_a_work_that_leaves_without_commit_keeps_nothing(pg: Engine) -> None:
@@ -182,7 +215,7 @@ def test_the_same_order_twice_in_one_group_is_stored_and_split_once(pg: Engine) 
     def split(uow: UnitOfWork) -> services.Split:
         return services.split_order(order_id, uow)
 
-    splits = in_one_group(split_committer, [split, split, split])
+    splits = in_one_group(split_committer, [split, split, split], keys=[order_id] * 3)
 
     assert sum(f.result().created for f in splits) == 1
     with pg.connect() as c:
@@ -207,7 +240,7 @@ def test_splits_in_one_group_match_splits_one_at_a_time(pg: Engine) -> None:
     def split(order: Order) -> Callable[[UnitOfWork], services.Split]:
         return lambda uow: services.split_order(ids[order.number], uow)
 
-    in_one_group(committer, [split(o) for o in grouped])
+    in_one_group(committer, [split(o) for o in grouped], keys=[ids[o.number] for o in grouped])
     for order in alone:
         services.split_order(ids[order.number], SqlUnitOfWork(pg))
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from adapters.queries.orders import identity_holds
 from domain.errors import InvalidInput
 from domain.model import Channel, Expense, MerchantOrder, Order, OrderItem, Product, Totals
+from domain.money import round_half_up
 from domain.splitting import marketplace_expenses, split
 from domain.statuses import OrderStatus
 from domain.totals import expense_totals, item_totals, tax_of, totals_of
@@ -320,3 +321,14 @@ def test_order_totals_equal_merchant_orders_plus_marketplace_expenses(order: Ord
     price_to_pay = whole.subtotal + whole.expense_total - whole.discount_total
     assert whole.grand_total == price_to_pay - whole.canceled_total - whole.refund_total
     assert 0 <= whole.tax_total <= whole.grand_total
+
+
+@given(
+    price_to_pay=st.integers(-(10**12), 10**12),
+    rate=st.fractions(min_value=0, max_value=100, max_denominator=10**4),
+)
+def test_the_integer_tax_formula_equals_the_exact_fraction_rounded_half_away_from_zero(
+    price_to_pay: int, rate: Fraction
+) -> None:
+    """tax_of works in integers; the definition is the exact fraction, rounded."""
+    assert tax_of(price_to_pay, rate) == round_half_up(Fraction(price_to_pay) * rate / (100 + rate))
