@@ -8,14 +8,15 @@ from pathlib import Path
 
 from adapters.metrics import HELP
 
-WORKERS = Path(__file__).resolve().parents[2] / "workers"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_metric_the_workers_write_is_declared() -> None:
     used = {
         name
-        for path in WORKERS.glob("*.py")
+        for folder in ("workers", "adapters")
+        for path in (ROOT / folder).rglob("*.py")
         for name in re.findall(r"metrics\.(?:count|observe)\(\s*\"(\w+)\"", path.read_text())
     }
-    assert "oms_merchant_events_total" in used
+    assert {"oms_merchant_events_total", "oms_group_commit_fallbacks_total"} <= used
     assert used - set(HELP) == set()
