@@ -26,13 +26,13 @@ def register(commands: Commands) -> None:
 
 
 def _bench_ingest(args: argparse.Namespace) -> int:
-    from cli.bench import bench_ingest
+    from benchmarks.ingest import bench_ingest
 
     return bench_ingest(orders=args.orders, processes=args.processes, threads=args.threads)
 
 
 def _bench_poll(args: argparse.Namespace) -> int:
-    from cli.bench_poll import bench_poll
+    from benchmarks.poll import bench_poll
 
     return bench_poll(
         packages=args.packages,

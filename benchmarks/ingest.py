@@ -235,7 +235,7 @@ def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int
         bodies = [(f"{tag}-{i}", {"key": f"{tag}-{i}"}) for i in range(count)]
         return _phase(
             label,
-            "workers.bench_noop",
+            "benchmarks.noop_actors",
             ["bench.noop.first", "bench.noop.second"],
             ("bench.noop.first", "noop_first"),
             bodies,
