@@ -1,10 +1,17 @@
-"""`oms bench ingest|poll`: the benchmarks (docs/benchmarks.md)."""
+"""`oms bench ingest|poll`: thin entries to the benchmarks in benchmarks/ (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 import argparse
 
 from cli.commands import Commands
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be a positive whole number")
+    return value
 
 
 def register(commands: Commands) -> None:
@@ -15,6 +22,12 @@ def register(commands: Commands) -> None:
     ingest.add_argument("--orders", type=int, default=2000)
     ingest.add_argument("--processes", type=int, default=2)
     ingest.add_argument("--threads", type=int, default=8)
+    soak = ingest.add_argument_group("soak (memory over a long stream; one process per stage)")
+    soak.add_argument("--soak", action="store_true", help="RSS per stage instead of throughput")
+    soak.add_argument("--soak-messages", type=_positive, default=300_000, metavar="N")
+    soak.add_argument("--soak-every", type=_positive, default=10_000, metavar="N")
+    soak.add_argument("--soak-window", type=_positive, default=2000, metavar="N",
+                      help="most orders published and not yet split")  # fmt: skip
     ingest.set_defaults(handler=_bench_ingest)
 
     poll_bench = bench.add_parser("poll", help="one poll cycle over N packed packages")
@@ -26,6 +39,15 @@ def register(commands: Commands) -> None:
 
 
 def _bench_ingest(args: argparse.Namespace) -> int:
+    if args.soak:
+        from benchmarks.soak import bench_soak
+
+        return bench_soak(
+            messages=args.soak_messages,
+            every=args.soak_every,
+            window=args.soak_window,
+            threads=args.threads,
+        )
     from benchmarks.ingest import bench_ingest
 
     return bench_ingest(orders=args.orders, processes=args.processes, threads=args.threads)
