@@ -210,8 +210,8 @@ def _stream(
                 if group.poll() is not None:
                     raise RuntimeError(f"the {stage} worker group exited ({group.returncode})")
             room = min(window - (published - counts["split"]), table.total - published, CHUNK)
-            if room <= 0:
-                time.sleep(0.2)
+            if room <= 0:  # the count is a scan of every order: not more than twice a second
+                time.sleep(0.5)
                 continue
             for _ in range(room):
                 if not pending:
