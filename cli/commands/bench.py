@@ -1,10 +1,18 @@
-"""`oms bench ingest|poll`: the benchmarks (docs/benchmarks.md)."""
+"""`oms bench ingest|poll`: thin entries to the benchmarks in benchmarks/ (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cli.commands import Commands
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be a positive whole number")
+    return value
 
 
 def register(commands: Commands) -> None:
@@ -15,6 +23,26 @@ def register(commands: Commands) -> None:
     ingest.add_argument("--orders", type=int, default=2000)
     ingest.add_argument("--processes", type=int, default=2)
     ingest.add_argument("--threads", type=int, default=8)
+    spy = ingest.add_argument_group("profile (py-spy over the worker processes, pipeline phase)")
+    spy.add_argument("--profile", type=Path, metavar="DIR", help="write the recording into DIR")
+    spy.add_argument(
+        "--profile-mode",
+        choices=["gil", "active", "idle"],
+        default="gil",
+        help="gil: CPU in Python; active: not idle; idle: wall clock, waits included",
+    )
+    spy.add_argument("--profile-format", choices=["raw", "speedscope"], default="raw")
+    soak = ingest.add_argument_group("soak (memory over a long stream; one process per stage)")
+    soak.add_argument("--soak", action="store_true", help="RSS per stage instead of throughput")
+    soak.add_argument("--soak-messages", type=_positive, default=300_000, metavar="N")
+    soak.add_argument("--soak-every", type=_positive, default=10_000, metavar="N")
+    soak.add_argument(
+        "--soak-window",
+        type=_positive,
+        default=2000,
+        metavar="N",
+        help="most orders published and not yet split",
+    )
     ingest.set_defaults(handler=_bench_ingest)
 
     poll_bench = bench.add_parser("poll", help="one poll cycle over N packed packages")
@@ -26,13 +54,28 @@ def register(commands: Commands) -> None:
 
 
 def _bench_ingest(args: argparse.Namespace) -> int:
-    from cli.bench import bench_ingest
+    if args.soak:
+        from benchmarks.soak import bench_soak
 
-    return bench_ingest(orders=args.orders, processes=args.processes, threads=args.threads)
+        return bench_soak(
+            messages=args.soak_messages,
+            every=args.soak_every,
+            window=args.soak_window,
+            threads=args.threads,
+        )
+    from benchmarks.ingest import bench_ingest
+    from benchmarks.profile import Profile
+
+    profile = None
+    if args.profile is not None:
+        profile = Profile(args.profile, args.profile_mode, args.profile_format)
+    return bench_ingest(
+        orders=args.orders, processes=args.processes, threads=args.threads, profile=profile
+    )
 
 
 def _bench_poll(args: argparse.Namespace) -> int:
-    from cli.bench_poll import bench_poll
+    from benchmarks.poll import bench_poll
 
     return bench_poll(
         packages=args.packages,

@@ -4,6 +4,7 @@ vhost on the configured servers and removes them at the end."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -53,6 +54,38 @@ def test_bench_ingest_writes_nothing_into_the_configured_database_or_vhost(
     assert run.stdout.strip().splitlines()[-1].startswith("ratio ")
     assert orders_like(db, "BENCH-%") == 0, "benchmark orders in the configured database"
     assert not queue_exists(rabbitmq_url, "bench.noop.first")
+    database, vhost = scratch_names(run.stdout)
+    assert not database_exists(postgres_url, database) and not vhost_exists(vhost)
+
+
+def test_bench_ingest_soak_prints_rss_per_stage(
+    postgres_url: str, rabbitmq_url: str, db: Engine
+) -> None:
+    env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
+    run = oms(
+        env, "bench", "ingest", "--soak", "--soak-messages", "2000", "--soak-every", "500",
+        "--soak-window", "300", "--threads", "2",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    header = lines.index("messages processed | ingest RSS MiB | split RSS MiB")
+    rows = [[cell.strip() for cell in line.split("|")] for line in lines[header + 1 : header + 5]]
+    assert [row[0] for row in rows] == ["500", "1,000", "1,500", "2,000"]
+    for row in rows:
+        assert len(row) == 3 and all(float(rss) > 0 for rss in row[1:]), row
+    growth = re.fullmatch(
+        r"RSS growth 500→2k: ingest ([+-]\d+\.\d) %, split ([+-]\d+\.\d) % \(target ≤ 10 %\)",
+        lines[header + 5],
+    )
+    assert growth is not None, lines[header + 5]
+    first, last = (float(rows[0][1]), float(rows[0][2])), (float(rows[3][1]), float(rows[3][2]))
+    assert float(growth.group(1)) == pytest.approx(
+        (last[0] / first[0] - 1) * 100, abs=0.3
+    )  # the table rounds to 0.1 MiB
+    assert float(growth.group(2)) == pytest.approx(
+        (last[1] / first[1] - 1) * 100, abs=0.3
+    )  # the table rounds to 0.1 MiB
+    assert orders_like(db, "SOAK-%") == 0, "soak orders in the configured database"
     database, vhost = scratch_names(run.stdout)
     assert not database_exists(postgres_url, database) and not vhost_exists(vhost)
 

@@ -23,7 +23,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
-from cli.bench import _wait_for_consumers
+from benchmarks.ingest import _wait_for_consumers
 from cli.scratch import Scratch, scratch_services
 from domain.model import TOTAL_NAMES
 

@@ -27,6 +27,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
+from benchmarks import profile as profiling
 from cli.generate import generate_orders
 from cli.scratch import Scratch, scratch_services
 
@@ -39,6 +40,7 @@ class Run:
     count: int
     seconds: float
     latencies: list[float]
+    profile: Path | None = None
 
     @property
     def rate(self) -> float:
@@ -173,29 +175,48 @@ def _phase(
     processes: int,
     threads: int,
     rate: float | None,
+    profile: profiling.Profile | None = None,
 ) -> Run:
     workers = _workers(module, processes, threads, env)
+    recording, recorded = None, None
     try:
         _wait_for_consumers(env["OMS_BROKER_URL"], queues, processes)
+        if profile is not None:  # the workers have forked: py-spy follows them from the main one
+            recording = profiling.start(workers.pid, profile, name)
         sent = _publish_all(env["OMS_BROKER_URL"], *target, bodies, rate)
         finished = _wait(done, len(bodies), timeout=600)
     finally:
+        if recording is not None:
+            recorded = profiling.stop(recording)
         os.killpg(workers.pid, 15)
         workers.wait(timeout=60)
-    return _measure(name, sent, finished)
+    run = _measure(name, sent, finished)
+    run.profile = recorded
+    return run
 
 
-def bench_ingest(*, orders: int, processes: int, threads: int) -> int:
+def bench_ingest(
+    *, orders: int, processes: int, threads: int, profile: profiling.Profile | None = None
+) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
         print(
             f"oms bench ingest: scratch database {scratch.database} and vhost {scratch.vhost} "
             "on the configured servers (removed at the end)"
         )
-        return _bench_ingest(scratch, orders=orders, processes=processes, threads=threads)
+        return _bench_ingest(
+            scratch, orders=orders, processes=processes, threads=threads, profile=profile
+        )
 
 
-def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int) -> int:
+def _bench_ingest(
+    scratch: Scratch,
+    *,
+    orders: int,
+    processes: int,
+    threads: int,
+    profile: profiling.Profile | None = None,
+) -> int:
     upgrade(scratch.database_url)
     engine = make_engine(scratch.database_url, pool_size=2)
     folder = Path(tempfile.mkdtemp(prefix="oms-bench-"))
@@ -211,8 +232,15 @@ def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int
         f"oms bench ingest: {orders} orders, {processes} worker processes x {threads} threads, "
         f"{PUBLISHER_THREADS} publisher threads with confirms"
     )
+    if profile is not None:
+        note = profiling.ptrace_note()
+        print("profiled with py-spy: the pipeline's figures are not comparable")
+        if note:
+            print(f"warning: {note}")
 
-    def pipeline_run(count: int, rate: float | None, label: str) -> Run:
+    def pipeline_run(
+        count: int, rate: float | None, label: str, profile: profiling.Profile | None = None
+    ) -> Run:
         prefix = f"BENCH-{random.randrange(16**6):06X}"
         bodies = generate_orders(
             count, prefix=prefix, seed=count, first_item_id=random.randrange(10**11, 10**12)
@@ -228,6 +256,7 @@ def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int
             processes,
             threads,
             rate,
+            profile,
         )
 
     def noop_run(count: int, rate: float | None, label: str) -> Run:
@@ -235,7 +264,7 @@ def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int
         bodies = [(f"{tag}-{i}", {"key": f"{tag}-{i}"}) for i in range(count)]
         return _phase(
             label,
-            "workers.bench_noop",
+            "benchmarks.noop_actors",
             ["bench.noop.first", "bench.noop.second"],
             ("bench.noop.first", "noop_first"),
             bodies,
@@ -247,8 +276,11 @@ def _bench_ingest(scratch: Scratch, *, orders: int, processes: int, threads: int
         )
 
     try:
-        pipeline = pipeline_run(orders, None, "pipeline")
+        pipeline = pipeline_run(orders, None, "pipeline", profile)
         print(pipeline.line())
+        if profile is not None and pipeline.profile is not None:
+            print(f"py-spy ({profile.mode}) over the pipeline phase: {pipeline.profile}")
+            print("\n".join(profiling.top(pipeline.profile, profile.form)))
         noop = noop_run(orders, None, "no-op chain")
         print(noop.line())
         paced = max(10.0, pipeline.rate / 2)
