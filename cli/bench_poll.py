@@ -1,19 +1,23 @@
 """`oms bench poll --packages N`: one poll cycle over N packed packages on the real services.
 It makes a database and a vhost of its own (never the configured ones; cli/scratch.py), seeds
-N packed packages with bulk inserts into the pipeline's own tables (the per-order repository
-path would take minutes at this size), registers their orders in an in-process Omnitron
-simulator with every item at 500, runs the poll workers as `dramatiq` subprocesses, starts one
-cycle and reports packages/s, Omnitron calls per package and the cycle's duration."""
+N packed packages (and --stored delivered ones) with set-based inserts into the pipeline's own
+tables (the per-order repository path would take minutes at this size), registers their orders
+in an in-process Omnitron simulator with every item at 500, runs the poll workers as `dramatiq`
+subprocesses, starts one cycle and reports packages/s, Omnitron calls per package, the cycle's
+duration and the CPU seconds it took (workers, PostgreSQL backends, the bench process with its
+simulator)."""
 
 from __future__ import annotations
 
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
@@ -180,6 +184,7 @@ def _bench_poll(
             "POLL_BATCH_SIZE": str(batch_size),
             "OMS_WORKER_THREADS": str(threads),
         }
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         worker = subprocess.Popen(
             [
                 sys.executable,
@@ -200,6 +205,8 @@ def _bench_poll(
         )
         _wait_for_consumers(scratch.broker_url, ["oms.poll"], processes)
         simulator.state.log.clear()
+        backends = _backend_cpu(engine)
+        own = time.process_time()
         begin = time.time()
         subprocess.run(
             [sys.executable, "-m", "cli.main", "poll", "run"],
@@ -208,6 +215,8 @@ def _bench_poll(
             stdout=subprocess.DEVNULL,
         )
         moved = _wait_moved(engine, packages)
+        own = time.process_time() - own
+        database = sum(v - backends.get(k, 0) for k, v in _backend_cpu(engine).items())
         with engine.connect() as c:
             last = c.execute(select(func.max(t.packages.c.updated_at))).scalar_one()
             items = t.merchant_order_items.c
@@ -228,13 +237,36 @@ def _bench_poll(
             f"merchant: {shipped} merchant order items shipped, {log_rows} merchant log rows; "
             f"{done} delivered packages (not due) left as they were"
         )
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=60)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        print(
+            f"cpu: poll workers {workers:.1f} s, PostgreSQL backends {database:.1f} s, "
+            f"bench process (simulator) {own:.1f} s"
+        )
         engine.dispose()
         return 0
     finally:
-        if worker is not None:
+        if worker is not None and worker.poll() is None:
             os.killpg(worker.pid, 15)
             worker.wait(timeout=60)
         simulator.stop()
+
+
+def _backend_cpu(engine: Engine) -> dict[int, float]:
+    """CPU seconds of this database's PostgreSQL backends (on this host: /proc), by pid."""
+    with engine.connect() as c:
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        found = list(c.execute(text(query)).scalars())
+    ticks, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in found:
+        try:  # utime and stime: fields 14 and 15, after the command's closing parenthesis
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
 
 
 def _wait_moved(engine: Engine, expected: int, timeout: float = 600) -> int:
