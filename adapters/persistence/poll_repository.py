@@ -44,8 +44,12 @@ class SqlPollRepository(ports.PollRepository):
         return self.connection.execute(statement).first() is not None
 
     def claim(self, cycle: int, limit: int) -> list[int]:
+        """Two statements: lock the first due packages (the partial index of due packages, in
+        its order, skipping rows others hold), then update them by primary key. One `UPDATE …
+        FROM (due CTE)` let PostgreSQL hash-join the CTE with a sequential scan of every
+        package, stored or due, at each claim."""
         p = t.packages.c
-        due = (
+        due = self.connection.execute(
             select(p.id)
             .where(
                 p.status.in_(POLLED), p.poll_cycle < cycle, p.channel_id.in_(MARKETPLACE_CHANNELS)
@@ -53,12 +57,13 @@ class SqlPollRepository(ports.PollRepository):
             .order_by(p.poll_cycle, p.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-            .cte("due")
         )
-        claimed = self.connection.execute(
-            update(t.packages).where(p.id == due.c.id).values(poll_cycle=cycle).returning(p.id)
-        )
-        return sorted(claimed.scalars())
+        ids = sorted(due.scalars())
+        if ids:
+            self.connection.execute(
+                update(t.packages).where(p.id.in_(ids)).values(poll_cycle=cycle)
+            )
+        return ids
 
     def load(self, package_ids: list[int]) -> list[PolledPackage]:
         rows = self.connection.execute(
