@@ -214,7 +214,7 @@ def _bench_poll(
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        moved = _wait_moved(engine, packages)
+        moved = _wait_moved(engine, packages, timeout=max(600, packages / 100))
         own = time.process_time() - own
         database = sum(v - backends.get(k, 0) for k, v in _backend_cpu(engine).items())
         with engine.connect() as c:
