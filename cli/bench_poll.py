@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -160,6 +162,9 @@ def _bench_poll(
     simulator = OmnitronSimulator()
     simulator.start()
     worker: subprocess.Popen[bytes] | None = None
+    sweeper: subprocess.Popen[bytes] | None = None
+    # the workers' and the sweeper's log lines, closed in `finally`
+    warnings = tempfile.TemporaryFile()  # noqa: SIM115
     try:
         upgrade(url)
         engine = make_engine(url, pool_size=2)
@@ -201,7 +206,15 @@ def _bench_poll(
             env=env,
             start_new_session=True,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=warnings,
+        )
+        # as the Procfile runs it: what a failed publish left in the outbox goes out after 30 s
+        sweeper = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "outbox", "sweep", "--loop"],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=warnings,
         )
         _wait_for_consumers(scratch.broker_url, ["oms.poll"], processes)
         simulator.state.log.clear()
@@ -237,6 +250,9 @@ def _bench_poll(
             f"merchant: {shipped} merchant order items shipped, {log_rows} merchant log rows; "
             f"{done} delivered packages (not due) left as they were"
         )
+        warnings.seek(0)  # before the workers are stopped (they warn as they stop)
+        text_ = warnings.read().decode(errors="replace")
+        lines = [line for line in text_.splitlines() if re.search("warn|error", line, re.I)]
         os.killpg(worker.pid, 15)
         worker.wait(timeout=60)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -245,12 +261,15 @@ def _bench_poll(
             f"cpu: poll workers {workers:.1f} s, PostgreSQL backends {database:.1f} s, "
             f"bench process (simulator) {own:.1f} s"
         )
+        print(f"worker warnings: {len(lines)}", *lines[:3], sep="\n  ")
         engine.dispose()
         return 0
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, 15)
-            worker.wait(timeout=60)
+        for process in (worker, sweeper):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, 15)
+                process.wait(timeout=60)
+        warnings.close()
         simulator.stop()
 
 
