@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.merchant_events import fire_for_packages
 from domain.messages import OutboxMessage, PollPackages, StartPollCycle
 from domain.omnitron import OmnitronGateway
 from domain.packaging import TransitionRecord
+from domain.poll_merchant import fire_for_polled
 from domain.polling import POLL_SLUG, BatchResult, resolve
 from domain.ports import UnitOfWork
 from domain.services import Clock, utc_now
@@ -32,16 +32,23 @@ def tick(now: datetime, interval: int, uow: UnitOfWork, enabled_by_default: bool
     return cycle
 
 
+PLANNED_PER_TRANSACTION = 20  # batches claimed by one statement, written in one transaction
+
+
 def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int) -> int:
-    """Claim every due package into batches of `batch_size`, one poll message per batch, each
-    batch in its own short transaction. Returns how many packages were claimed."""
+    """Claim every due package into batches of `batch_size`, one poll message per batch. Each
+    short transaction claims up to PLANNED_PER_TRANSACTION batches in one statement, so
+    planning 100,000 packages takes a hundred round trips, not thousands, and the first batches
+    are on the queue while the rest are claimed. Returns how many packages were claimed."""
     claimed = 0
     while True:
         with uow:
-            ids = uow.polls.claim(cycle, batch_size)
+            ids = uow.polls.claim(cycle, batch_size * PLANNED_PER_TRANSACTION)
             if not ids:
                 return claimed
-            uow.outbox.add(OutboxMessage(PollPackages(cycle, tuple(ids))))
+            for start in range(0, len(ids), batch_size):
+                batch = tuple(ids[start : start + batch_size])
+                uow.outbox.add(OutboxMessage(PollPackages(cycle, batch)))
             uow.commit()
         claimed += len(ids)
 
@@ -70,7 +77,7 @@ def poll_packages(
         with uow:
             moved = uow.polls.move(wanted, now)
             # the moved packages' live items take ship/deliver (spec 9.4), orders locked
-            fire_for_packages(uow, {r.package_id: r.target for r in moved if r.target}, now)
+            fire_for_polled(uow, {r.package_id: r.target for r in moved if r.target}, now)
             by_id = {p.package_id: p for p in packages}
             uow.transition_log.add_all(
                 [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.model import MerchantOrderItem
 from domain.omnitron import OmnitronOrder
 from domain.statuses import OrderStatus, PackageStatus
 
@@ -80,3 +81,14 @@ class BatchResult:
     malformed_orders: list[tuple[str, str]] = field(default_factory=list)
     # the batch's packages by id (their numbers and orders' numbers, for the log lines)
     packages: dict[int, PolledPackage] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PolledMerchantItem:
+    """A live merchant order item of a package the poll moved, with what its event needs."""
+
+    package_id: int
+    order_id: int
+    merchant_order_reference: str
+    marketplace: bool  # its order's channel; web channels take the full merchant-event path
+    item: MerchantOrderItem

@@ -19,7 +19,7 @@ from domain.model import (
     Package,
 )
 from domain.packaging import Shipment, StatusReport, Transition, TransitionRecord
-from domain.polling import PolledPackage, Resolution
+from domain.polling import PolledMerchantItem, PolledPackage, Resolution
 from domain.shipping import CargoConditions
 
 
@@ -203,6 +203,15 @@ class PollRepository(abc.ABC):
     def move(self, moves: list[Resolution], when: datetime) -> list[Resolution]:
         """Apply forward-only moves to packages, their items, shipments and OMS order items (and
         the orders' statuses, which follow their items); returns the moves that applied."""
+
+    @abc.abstractmethod
+    def merchant_items(self, package_ids: list[int]) -> list[PolledMerchantItem]:
+        """The merchant order items of these packages whose package items are not cancelled,
+        in one read."""
+
+    @abc.abstractmethod
+    def save_merchant_states(self, states: dict[int, str]) -> None:
+        """Merchant order item id -> its new state."""
 
 
 class RuntimeFlags(abc.ABC):

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
+from adapters.persistence.bulk import insert_rows
 from adapters.persistence.repositories import now
 from domain import ports
 from domain.merchant_oms import (
@@ -93,8 +94,9 @@ class SqlMerchantLog(ports.MerchantLog):
     def add_all(self, records: list[MerchantTransitionRecord]) -> None:
         if not records:
             return
-        self.connection.execute(
-            insert(t.merchant_transition_log),
+        insert_rows(
+            self.connection,
+            t.merchant_transition_log,
             [
                 {
                     "order_id": r.order_id,

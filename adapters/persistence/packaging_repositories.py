@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
+from adapters.persistence.bulk import insert_rows
 from adapters.persistence.keys import message_key
 from domain import ports
 from domain.model import CargoCompany, Package, PackageItem
@@ -67,8 +68,9 @@ class SqlTransitionLog(ports.TransitionLog):
     def add_all(self, records: list[TransitionRecord]) -> None:
         if not records:
             return
-        self.connection.execute(
-            insert(t.transition_log),
+        insert_rows(
+            self.connection,
+            t.transition_log,
             [
                 {
                     "package_id": record.package_id,

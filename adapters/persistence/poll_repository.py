@@ -11,9 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
 from domain import ports
-from domain.model import WEB_CHANNEL_TYPES
+from domain.model import WEB_CHANNEL_TYPES, MerchantOrderItem
 from domain.packaging import status_following
-from domain.polling import POLLED_STATES, PolledPackage, Resolution, item_status_for
+from domain.polling import (
+    POLLED_STATES,
+    PolledMerchantItem,
+    PolledPackage,
+    Resolution,
+    item_status_for,
+)
 from domain.statuses import OrderStatus, PackageStatus
 
 POLLED = [int(s) for s in POLLED_STATES]
@@ -38,8 +44,12 @@ class SqlPollRepository(ports.PollRepository):
         return self.connection.execute(statement).first() is not None
 
     def claim(self, cycle: int, limit: int) -> list[int]:
+        """Two statements: lock the first due packages (the partial index of due packages, in
+        its order, skipping rows others hold), then update them by primary key. One `UPDATE …
+        FROM (due CTE)` let PostgreSQL hash-join the CTE with a sequential scan of every
+        package, stored or due, at each claim."""
         p = t.packages.c
-        due = (
+        due = self.connection.execute(
             select(p.id)
             .where(
                 p.status.in_(POLLED), p.poll_cycle < cycle, p.channel_id.in_(MARKETPLACE_CHANNELS)
@@ -47,12 +57,13 @@ class SqlPollRepository(ports.PollRepository):
             .order_by(p.poll_cycle, p.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-            .cte("due")
         )
-        claimed = self.connection.execute(
-            update(t.packages).where(p.id == due.c.id).values(poll_cycle=cycle).returning(p.id)
-        )
-        return sorted(claimed.scalars())
+        ids = sorted(due.scalars())
+        if ids:
+            self.connection.execute(
+                update(t.packages).where(p.id.in_(ids)).values(poll_cycle=cycle)
+            )
+        return ids
 
     def load(self, package_ids: list[int]) -> list[PolledPackage]:
         rows = self.connection.execute(
@@ -158,6 +169,55 @@ class SqlPollRepository(ports.PollRepository):
         for status, order_ids in by_status.items():
             self.connection.execute(
                 update(t.orders).where(t.orders.c.id.in_(order_ids)).values(status=int(status))
+            )
+
+    def merchant_items(self, package_ids: list[int]) -> list[PolledMerchantItem]:
+        p, mo, pi, moi = t.packages, t.merchant_orders, t.package_items, t.merchant_order_items
+        rows = self.connection.execute(
+            select(
+                p.c.id.label("package_id"),
+                p.c.order_id,
+                mo.c.reference.label("merchant_order_reference"),
+                p.c.channel_id.in_(MARKETPLACE_CHANNELS).label("marketplace"),
+                moi.c.id,
+                moi.c.reference,
+                moi.c.order_item_id,
+                t.order_items.c.omnitron_id,
+                moi.c.state,
+                moi.c.process,
+            )
+            .join(mo, mo.c.id == p.c.merchant_order_id)
+            .join(pi, pi.c.package_id == p.c.id)
+            .join(
+                moi,
+                (moi.c.merchant_order_id == mo.c.id) & (moi.c.order_item_id == pi.c.order_item_id),
+            )
+            .join(t.order_items, t.order_items.c.id == moi.c.order_item_id)
+            .where(p.c.id.in_(package_ids), pi.c.status != CANCELLED)
+            .order_by(p.c.order_id, p.c.id, moi.c.id)
+        )
+        return [
+            PolledMerchantItem(
+                r.package_id,
+                r.order_id,
+                r.merchant_order_reference,
+                bool(r.marketplace),
+                MerchantOrderItem(
+                    r.reference, r.order_item_id, r.omnitron_id, r.state, r.process, r.id
+                ),
+            )
+            for r in rows
+        ]
+
+    def save_merchant_states(self, states: dict[int, str]) -> None:
+        by_state: dict[str, list[int]] = defaultdict(list)
+        for item_id, state in states.items():
+            by_state[state].append(item_id)
+        for state, ids in sorted(by_state.items()):  # a batch moves its items to one state or two
+            self.connection.execute(
+                update(t.merchant_order_items)
+                .where(t.merchant_order_items.c.id.in_(sorted(ids)))
+                .values(state=state)
             )
 
 

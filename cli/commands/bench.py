@@ -49,7 +49,11 @@ def register(commands: Commands) -> None:
     poll_bench.add_argument("--packages", type=int, default=10_000)
     poll_bench.add_argument("--processes", type=int, default=2)
     poll_bench.add_argument("--threads", type=int, default=8)
-    poll_bench.add_argument("--batch-size", type=int, default=100)
+    # the settings' default POLL_BATCH_SIZE: the cycle as production runs it
+    poll_bench.add_argument("--batch-size", type=int, default=50)
+    poll_bench.add_argument(
+        "--stored", type=int, default=0, help="delivered packages beside them, never due"
+    )
     poll_bench.set_defaults(handler=_bench_poll)
 
 
@@ -82,4 +86,5 @@ def _bench_poll(args: argparse.Namespace) -> int:
         processes=args.processes,
         threads=args.threads,
         batch_size=args.batch_size,
+        stored=args.stored,
     )
