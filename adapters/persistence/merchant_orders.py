@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 
 from adapters.persistence import tables as t
+from adapters.persistence.bulk import insert_rows
 from adapters.persistence.codec import totals_from
 from adapters.persistence.repositories import now
 from domain import ports
@@ -18,7 +19,6 @@ INSERT_MERCHANT_ORDERS = insert(t.merchant_orders).returning(
     t.merchant_orders.c.id, sort_by_parameter_order=True
 )
 INSERT_PACKAGES = insert(t.packages).returning(t.packages.c.id, sort_by_parameter_order=True)
-INSERT_PACKAGE_ITEMS = insert(t.package_items)
 INSERT_MERCHANT_ORDER_ITEMS = insert(t.merchant_order_items).returning(
     t.merchant_order_items.c.id, sort_by_parameter_order=True
 )
@@ -91,8 +91,9 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         )
         for (_, package, _), package_id in zip(with_package, package_ids, strict=True):
             package.id = package_id
-        self.connection.execute(
-            INSERT_PACKAGE_ITEMS,
+        insert_rows(
+            self.connection,
+            t.package_items,
             [
                 {
                     "package_id": package.id,

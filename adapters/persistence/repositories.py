@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.persistence import tables as t
+from adapters.persistence.bulk import insert_rows
 from adapters.persistence.codec import rate_text, totals_from
 from domain import ports
 from domain.errors import ConflictingOrderItems, InvalidInput
@@ -26,7 +27,6 @@ from domain.statuses import OrderStatus
 
 # Statements built once: SQLAlchemy memoises their cache keys, which matters on the hot path.
 INSERT_ITEMS = insert(t.order_items).returning(t.order_items.c.id, sort_by_parameter_order=True)
-INSERT_EXPENSES = insert(t.expenses)
 _ORDER_WITH_CHANNEL = select(
     t.orders, t.channels.c.name.label("channel_name"), t.channels.c.channel_type
 ).join(t.channels)
@@ -194,8 +194,7 @@ class SqlOrderRepository(ports.OrderRepository):
             for order in orders
             for position, e in enumerate(order.expenses)
         ]
-        if rows:
-            self.connection.execute(INSERT_EXPENSES, rows)
+        insert_rows(self.connection, t.expenses, rows)
 
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         query = SELECT_ORDER_FOR_UPDATE if lock else SELECT_ORDER
