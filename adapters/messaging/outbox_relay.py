@@ -92,7 +92,7 @@ class OutboxRelay:
     def publish_committed(self, messages: list[OutboxMessage]) -> None:
         """After-commit hook of the unit of work. A failure here loses nothing: the rows stay
         unpublished and the sweeper sends them."""
-        sent = []
+        sent: list[str] = []
         try:
             for message in messages:
                 self._send(message.message_id, message.command.name, message.command.payload())
@@ -100,8 +100,9 @@ class OutboxRelay:
         except Exception as error:  # the broker is down or refused: leave it to the sweeper
             unsent = len(messages) - len(sent)
             log.warning("outbox.publish_deferred", error=repr(error), unsent=unsent)
-        if sent:
-            self.marks.add(sent)
+        finally:  # a time limit (a BaseException) mid-loop: what was sent is still marked
+            if sent:
+                self.marks.add(sent)
 
     def flush(self) -> None:
         """Write pending published-marks now (tests, shutdown)."""
