@@ -3,10 +3,10 @@ packages and package items) and for the outbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 
 from adapters.persistence import tables as t
-from adapters.persistence.bulk import insert_rows
+from adapters.persistence.bulk import insert_rows, insert_rows_with_ids
 from adapters.persistence.codec import totals_from
 from adapters.persistence.repositories import now
 from domain import ports
@@ -14,14 +14,6 @@ from domain.messages import OutboxMessage
 from domain.model import MerchantOrder, MerchantOrderItem, Package, PackageItem
 from domain.statuses import PackageStatus
 
-INSERT_OUTBOX = insert(t.outbox)
-INSERT_MERCHANT_ORDERS = insert(t.merchant_orders).returning(
-    t.merchant_orders.c.id, sort_by_parameter_order=True
-)
-INSERT_PACKAGES = insert(t.packages).returning(t.packages.c.id, sort_by_parameter_order=True)
-INSERT_MERCHANT_ORDER_ITEMS = insert(t.merchant_order_items).returning(
-    t.merchant_order_items.c.id, sort_by_parameter_order=True
-)
 UPDATE_ITEM_STATE = (
     update(t.merchant_order_items)
     .where(t.merchant_order_items.c.id == bindparam("b_id"))
@@ -42,23 +34,20 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         if not merchant_orders:
             return
         created = [mo.created_at or now() for mo in merchant_orders]
-        ids = (
-            self.connection.execute(
-                INSERT_MERCHANT_ORDERS,
-                [
-                    {
-                        "order_id": mo.order_id,
-                        "channel_id": mo.channel_id,
-                        "reference": mo.reference,
-                        "merchant_reference": mo.merchant_reference,
-                        **mo.totals.as_dict(),
-                        "created_at": when,
-                    }
-                    for mo, when in zip(merchant_orders, created, strict=True)
-                ],
-            )
-            .scalars()
-            .all()
+        ids = insert_rows_with_ids(
+            self.connection,
+            t.merchant_orders,
+            [
+                {
+                    "order_id": mo.order_id,
+                    "channel_id": mo.channel_id,
+                    "reference": mo.reference,
+                    "merchant_reference": mo.merchant_reference,
+                    **mo.totals.as_dict(),
+                    "created_at": when,
+                }
+                for mo, when in zip(merchant_orders, created, strict=True)
+            ],
         )
         for mo, mo_id in zip(merchant_orders, ids, strict=True):
             mo.id = mo_id
@@ -70,24 +59,21 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         ]
         if not with_package:
             return
-        package_ids = (
-            self.connection.execute(
-                INSERT_PACKAGES,
-                [
-                    {
-                        "merchant_order_id": mo.id,
-                        "order_id": mo.order_id,
-                        "channel_id": mo.channel_id,
-                        "number": package.number,
-                        "status": int(package.status),
-                        "created_at": when,
-                        "updated_at": when,
-                    }
-                    for mo, package, when in with_package
-                ],
-            )
-            .scalars()
-            .all()
+        package_ids = insert_rows_with_ids(
+            self.connection,
+            t.packages,
+            [
+                {
+                    "merchant_order_id": mo.id,
+                    "order_id": mo.order_id,
+                    "channel_id": mo.channel_id,
+                    "number": package.number,
+                    "status": int(package.status),
+                    "created_at": when,
+                    "updated_at": when,
+                }
+                for mo, package, when in with_package
+            ],
         )
         for (_, package, _), package_id in zip(with_package, package_ids, strict=True):
             package.id = package_id
@@ -120,7 +106,7 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         ]
         if not rows:
             return
-        item_ids = self.connection.execute(INSERT_MERCHANT_ORDER_ITEMS, rows).scalars().all()
+        item_ids = insert_rows_with_ids(self.connection, t.merchant_order_items, rows)
         items = [item for mo in merchant_orders for item in mo.items]
         for item, item_id in zip(items, item_ids, strict=True):
             item.id = item_id
@@ -232,8 +218,9 @@ class SqlOutbox(ports.Outbox):
         if not messages:
             return
         created = now()
-        self.connection.execute(
-            INSERT_OUTBOX,
+        insert_rows(
+            self.connection,
+            t.outbox,
             [
                 {
                     "message_id": message.message_id,

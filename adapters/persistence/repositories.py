@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Column, Connection, Insert, Table, bindparam, insert, select, update
+from sqlalchemy import Column, Connection, Insert, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.persistence import tables as t
-from adapters.persistence.bulk import insert_rows
+from adapters.persistence.bulk import insert_rows, insert_rows_with_ids
 from adapters.persistence.codec import rate_text, totals_from
 from domain import ports
 from domain.errors import ConflictingOrderItems, InvalidInput
@@ -26,7 +26,6 @@ from domain.model import (
 from domain.statuses import OrderStatus
 
 # Statements built once: SQLAlchemy memoises their cache keys, which matters on the hot path.
-INSERT_ITEMS = insert(t.order_items).returning(t.order_items.c.id, sort_by_parameter_order=True)
 _ORDER_WITH_CHANNEL = select(
     t.orders, t.channels.c.name.label("channel_name"), t.channels.c.channel_type
 ).join(t.channels)
@@ -168,7 +167,7 @@ class SqlOrderRepository(ports.OrderRepository):
         if not rows:
             return
         try:
-            ids = self.connection.execute(INSERT_ITEMS, rows).scalars().all()
+            ids = insert_rows_with_ids(self.connection, t.order_items, rows)
         except IntegrityError:
             raise ConflictingOrderItems(
                 "items: an Omnitron order item id of this order already belongs to another order"
