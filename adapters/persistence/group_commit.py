@@ -79,6 +79,8 @@ class _Job(Generic[R]):
         self.context = contextvars.copy_context()  # the message's log context
         self.done = False
         self.taken = False  # by a group
+        self.leads = False  # its thread runs the next group
+        self.wake = threading.Event()  # set once it is done, or is to lead
         self.result: R | None = None
         self.error: BaseException | None = None
         self.messages: list[OutboxMessage] = []
@@ -88,7 +90,9 @@ class _Job(Generic[R]):
 
 
 class GroupCommitter:
-    """Runs works of one stage in groups (see the module's docstring)."""
+    """Runs works of one stage in groups (see the module's docstring). A waiting thread is woken
+    only when its own work is done or when it is to lead the next group: one wake-up per
+    message, however many threads wait."""
 
     def __init__(self, engine: Engine, publisher: Publisher | None, stage: str, max_batch: int):
         self.engine = engine
@@ -97,22 +101,28 @@ class GroupCommitter:
         self.max_batch = max_batch
         self._pending: list[_Job[Any]] = []
         self._leading = False  # one group at a time per stage and process
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self.sizes: deque[int] = deque(maxlen=1000)  # of the last groups (tests, profiling)
         self.fallbacks = 0
 
     def run(self, work: Work[R], key: int | None = None) -> R:
         """Run `work` in a group; `key` names the order it will read (loaded for the group)."""
         job: _Job[R] = _Job(work, key)
-        with self._changed:
+        with self._lock:
             self._pending.append(job)
+            if not self._leading:
+                self._leading = job.leads = True
         try:
             while not job.done:
-                self._lead_or_wait(job)
-        except BaseException:  # interrupted (time limit, shutdown) before a group took it
-            with self._changed:
+                if job.leads:
+                    self._lead(job)
+                else:
+                    job.wake.wait()
+        except BaseException:  # interrupted (time limit, shutdown) before its group ended
+            with self._lock:
                 if job in self._pending:
                     self._pending.remove(job)
+                self._hand_over(job)
             raise
         for variable, value in job.context.items():  # what the use case bound, e.g. order number
             variable.set(value)
@@ -122,25 +132,33 @@ class GroupCommitter:
             self.publisher(job.messages)
         return job.result  # type: ignore[return-value]
 
-    def _lead_or_wait(self, job: _Job[Any]) -> None:
-        with self._changed:
-            while not job.done and (job.taken or self._leading):
-                self._changed.wait()
-            if job.done:
-                return
-            self._leading = True
+    def _lead(self, job: _Job[Any]) -> None:
+        with self._lock:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
             for taken in batch:
                 taken.taken = True
         try:
             self._run_group(batch)
         finally:
-            with self._changed:
-                for other in batch:
-                    if not other.done:  # the leader was interrupted: those messages are retried
-                        other.finish(error=RuntimeError("the group committing this work stopped"))
-                self._leading = False
-                self._changed.notify_all()
+            for other in batch:
+                if not other.done:  # the leader was interrupted: those messages are retried
+                    other.finish(error=RuntimeError("the group committing this work stopped"))
+                other.wake.set()
+            if job.done:
+                with self._lock:
+                    self._hand_over(job)
+
+    def _hand_over(self, job: _Job[Any]) -> None:
+        """(Under the lock.) The oldest waiting work's thread leads next, if any waits."""
+        if not job.leads:
+            return
+        job.leads = False
+        if self._pending:
+            following = self._pending[0]
+            following.leads = True
+            following.wake.set()
+        else:
+            self._leading = False
 
     def _run_group(self, batch: list[_Job[Any]]) -> None:
         self.sizes.append(len(batch))

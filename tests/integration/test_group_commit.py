@@ -66,7 +66,7 @@ def in_one_group(
         for i, work in enumerate(works)
     ]
     while True:  # every work is queued behind the held group
-        with committer._changed:
+        with committer._lock:
             if len(committer._pending) == len(works):
                 break
         time.sleep(0.01)
