@@ -27,6 +27,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
+from benchmarks import cpu
 from benchmarks import profile as profiling
 from cli.generate import generate_orders
 from cli.scratch import Scratch, scratch_services
@@ -41,6 +42,7 @@ class Run:
     seconds: float
     latencies: list[float]
     profile: Path | None = None
+    usage: cpu.Usage | None = None
 
     @property
     def rate(self) -> float:
@@ -53,7 +55,7 @@ class Run:
         return (
             f"{self.name:>14}: {self.count} in {self.seconds:.2f} s = {self.rate:7.1f}/s, "
             f"latency p50 {p50:.0f} ms, p99 {p99:.0f} ms"
-        )
+        ) + ("" if self.usage is None else f"\n{'':>16}{self.usage.per_message(self.count)}")
 
 
 def _workers(
@@ -121,18 +123,37 @@ def _publish_all(
     return sent
 
 
-def _wait(done: Callable[[], dict[str, float]], expected: int, timeout: float) -> dict[str, float]:
+@dataclass
+class Finished:
+    """How a phase knows it is over: `count` is cheap and asked every quarter second; `collect`
+    (each message's completion time) runs once, at the end. Asking for the times at every poll
+    made the bench's own queries grow with the run (a join over every stored order and package
+    four times a second), on the cores and in the PostgreSQL the pipeline is measured on."""
+
+    count: Callable[[], int]
+    collect: Callable[[], dict[str, float]]
+
+
+def _wait(done: Finished, expected: int, timeout: float) -> dict[str, float]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        finished = done()
-        if len(finished) >= expected:
-            return finished
+        if done.count() >= expected:
+            return done.collect()
         time.sleep(0.25)
-    raise TimeoutError(f"only {len(done())} of {expected} finished in {timeout:.0f} s")
+    raise TimeoutError(f"only {done.count()} of {expected} finished in {timeout:.0f} s")
 
 
-def _pipeline_done(engine: Engine, prefix: str) -> Callable[[], dict[str, float]]:
-    def done() -> dict[str, float]:
+def _pipeline_done(engine: Engine, prefix: str) -> Finished:
+    """An order is done once split: its packages are committed with its split mark."""
+
+    def count() -> int:
+        with engine.connect() as connection:
+            query = select(func.count()).where(
+                t.orders.c.number.startswith(prefix), t.orders.c.split
+            )
+            return int(connection.execute(query).scalar_one())
+
+    def collect() -> dict[str, float]:
         with engine.connect() as connection:
             rows = connection.execute(
                 select(t.orders.c.number, func.max(t.packages.c.created_at))
@@ -142,11 +163,11 @@ def _pipeline_done(engine: Engine, prefix: str) -> Callable[[], dict[str, float]
             ).all()
         return {number: when.timestamp() for number, when in rows}
 
-    return done
+    return Finished(count, collect)
 
 
-def _noop_done(folder: Path) -> Callable[[], dict[str, float]]:
-    def done() -> dict[str, float]:
+def _noop_done(folder: Path) -> Finished:
+    def collect() -> dict[str, float]:
         finished = {}
         for path in folder.glob("noop-done-*.log"):
             for line in path.read_text().splitlines():
@@ -155,7 +176,7 @@ def _noop_done(folder: Path) -> Callable[[], dict[str, float]]:
                     finished[key] = float(when)
         return finished
 
-    return done
+    return Finished(lambda: len(collect()), collect)
 
 
 def _measure(name: str, sent: dict[str, float], finished: dict[str, float]) -> Run:
@@ -170,28 +191,31 @@ def _phase(
     queues: list[str],
     target: tuple[str, str],
     bodies: list[tuple[str, Any]],
-    done: Callable[[], dict[str, float]],
+    done: Finished,
     env: dict[str, str],
     processes: int,
     threads: int,
     rate: float | None,
+    database: Engine | None,
     profile: profiling.Profile | None = None,
 ) -> Run:
     workers = _workers(module, processes, threads, env)
-    recording, recorded = None, None
+    recording, recorded, usage = None, None, None
     try:
         _wait_for_consumers(env["OMS_BROKER_URL"], queues, processes)
         if profile is not None:  # the workers have forked: py-spy follows them from the main one
             recording = profiling.start(workers.pid, profile, name)
+        meter = cpu.Meter(workers.pid, database)
         sent = _publish_all(env["OMS_BROKER_URL"], *target, bodies, rate)
         finished = _wait(done, len(bodies), timeout=600)
+        usage = meter.stop()
     finally:
         if recording is not None:
             recorded = profiling.stop(recording)
         os.killpg(workers.pid, 15)
         workers.wait(timeout=60)
     run = _measure(name, sent, finished)
-    run.profile = recorded
+    run.profile, run.usage = recorded, usage
     return run
 
 
@@ -256,6 +280,7 @@ def _bench_ingest(
             processes,
             threads,
             rate,
+            engine,
             profile,
         )
 
@@ -273,6 +298,7 @@ def _bench_ingest(
             processes,
             threads,
             rate,
+            None,
         )
 
     try:
