@@ -4,9 +4,9 @@ adapts in C, where SQLAlchemy's insertmanyvalues renders every row in Python (th
 profile: a third of a worker's CPU in its two log inserts). Elsewhere (SQLite) a plain
 executemany.
 
-Rows whose ids the caller needs (`insert_rows_with_ids`) take them from the table's sequence
-first, one `nextval` per row in one statement, and are then inserted with them: no RETURNING
-whose row order PostgreSQL does not promise, and no per-row rendering in Python."""
+Rows whose ids the caller needs (`insert_rows_with_ids`) are numbered, take their ids from the
+table's sequence and come back in their order, in the same one statement: no RETURNING whose
+row order PostgreSQL does not promise, and no per-row rendering in Python."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table, TextClause, insert, text
 
 _INSERTS: dict[tuple[str, tuple[str, ...]], tuple[TextClause, list[bool]]] = {}
-_NEXT_IDS: dict[str, TextClause] = {}
+_NUMBERED: dict[tuple[str, tuple[str, ...]], tuple[TextClause, list[bool]]] = {}
 
 
 def _unnest_insert(connection: Connection, table: Table, names: tuple[str, ...]) -> Any:
@@ -25,18 +25,36 @@ def _unnest_insert(connection: Connection, table: Table, names: tuple[str, ...])
     key = (table.name, names)
     found = _INSERTS.get(key)
     if found is None:
-        dialect = connection.dialect
-        arrays = ", ".join(
-            f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
-            for i, name in enumerate(names)
-        )
+        arrays, is_json = _arrays(connection, table, names)
         statement = text(
             f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
         )
-        # psycopg2 adapts no dict: JSON values travel as their text, cast to JSON by the server
-        found = statement, [isinstance(table.c[name].type, JSON) for name in names]
+        found = statement, is_json
         _INSERTS[key] = found
     return found
+
+
+def _arrays(connection: Connection, table: Table, names: tuple[str, ...]) -> tuple[str, list[bool]]:
+    """One typed array parameter per column; which columns are JSON (psycopg2 adapts no dict:
+    JSON values travel as their text, cast to JSON by the server)."""
+    dialect = connection.dialect
+    arrays = ", ".join(
+        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+        for i, name in enumerate(names)
+    )
+    return arrays, [isinstance(table.c[name].type, JSON) for name in names]
+
+
+def _columns(
+    rows: list[dict[str, Any]], names: tuple[str, ...], is_json: list[bool]
+) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {}
+    for i, name in enumerate(names):
+        values = [row[name] for row in rows]
+        if is_json[i]:
+            values = [None if v is None else json.dumps(v) for v in values]
+        columns[f"c{i}"] = values
+    return columns
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -47,31 +65,43 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         return
     names = tuple(rows[0])
     statement, is_json = _unnest_insert(connection, table, names)
-    columns: dict[str, list[Any]] = {}
-    for i, name in enumerate(names):
-        values = [row[name] for row in rows]
-        if is_json[i]:
-            values = [None if v is None else json.dumps(v) for v in values]
-        columns[f"c{i}"] = values
-    connection.execute(statement, columns)
+    connection.execute(statement, _columns(rows, names, is_json))
 
 
 def insert_rows_with_ids(
     connection: Connection, table: Table, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert `rows` and return their new ids, in the rows' order."""
+    """Insert `rows` and return their new ids, in the rows' order: one statement that numbers
+    the rows (WITH ORDINALITY), takes an id per row from the table's sequence, inserts them and
+    returns the ids by row number (RETURNING itself promises no order)."""
     if not rows:
         return []
     if connection.dialect.name != "postgresql":
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(connection.execute(returning, rows).scalars())
-    statement = _NEXT_IDS.get(table.name)
-    if statement is None:
+    names = tuple(rows[0])
+    statement, is_json = _numbered_insert(connection, table, names)
+    result = connection.execute(statement, _columns(rows, names, is_json))
+    return list(result.scalars())
+
+
+def _numbered_insert(connection: Connection, table: Table, names: tuple[str, ...]) -> Any:
+    key = (table.name, names)
+    found = _NUMBERED.get(key)
+    if found is None:
+        arrays, is_json = _arrays(connection, table, names)
+        aliases = ", ".join(f"c{i}" for i in range(len(names)))
+        # the sequence's name, looked up once (per row, the lookup cost as much as the insert)
+        sequence = connection.execute(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar_one()
         statement = text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-            "FROM generate_series(1, :n)"
+            f"WITH numbered AS (SELECT nextval('{sequence}')"
+            f" AS id, u.* FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, row_number)),"
+            f" inserted AS (INSERT INTO {table.name} (id, {', '.join(names)})"
+            f" SELECT id, {aliases} FROM numbered)"
+            " SELECT id FROM numbered ORDER BY row_number"
         )
-        _NEXT_IDS[table.name] = statement
-    ids = list(connection.execute(statement, {"n": len(rows)}).scalars())
-    insert_rows(connection, table, [{"id": new, **row} for new, row in zip(ids, rows, strict=True)])
-    return ids
+        found = statement, is_json
+        _NUMBERED[key] = found
+    return found
