@@ -43,20 +43,25 @@ class SqlPollRepository(ports.PollRepository):
         )
         return self.connection.execute(statement).first() is not None
 
-    def claim(self, cycle: int, limit: int) -> list[int]:
-        """Two statements: lock the first due packages (the partial index of due packages, in
-        its order, skipping rows others hold), then update them by primary key. One `UPDATE …
-        FROM (due CTE)` let PostgreSQL hash-join the CTE with a sequential scan of every
-        package, stored or due, at each claim."""
+    def claim(self, cycle: int, limit: int, after: int = 0) -> list[int]:
+        """Two statements: lock the first due packages after id `after` (the partial index of
+        due packages, in id order), then mark them by primary key. The lock waits for a
+        package another transaction holds (a move, a command: short ones) rather than skip
+        it, so a cursor moving on never leaves a package behind in its cycle; once the lock is
+        granted PostgreSQL checks the row again, and a package another claim took for this
+        cycle is left out. The update writes `poll_cycle` only, in no index: a HOT update."""
         p = t.packages.c
         due = self.connection.execute(
             select(p.id)
             .where(
-                p.status.in_(POLLED), p.poll_cycle < cycle, p.channel_id.in_(MARKETPLACE_CHANNELS)
+                p.status.in_(POLLED),
+                p.poll_cycle < cycle,
+                p.id > after,
+                p.channel_id.in_(MARKETPLACE_CHANNELS),
             )
-            .order_by(p.poll_cycle, p.id)
+            .order_by(p.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update()
         )
         ids = sorted(due.scalars())
         if ids:
