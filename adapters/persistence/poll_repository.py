@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -129,7 +130,24 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
     }
 
 
-STATEMENTS = {"postgresql": _statements(_any), "other": _statements(_expanding)}
+# On PostgreSQL a target's four updates are one statement (data-modifying CTEs see one
+# snapshot: the order items are still chosen by their package items' live status before it)
+APPLY = text(
+    "WITH moved AS (UPDATE packages SET status = :code, updated_at = :when"
+    " WHERE id = ANY(:ids) RETURNING id),"
+    " live AS (UPDATE package_items SET status = :code"
+    f" WHERE package_id = ANY(:ids) AND status <> {CANCELLED} RETURNING order_item_id),"
+    " items AS (UPDATE order_items SET status = :item_status"
+    " WHERE id IN (SELECT order_item_id FROM live) RETURNING id),"
+    " shipped AS (UPDATE shipments SET status = :code, updated_at = :when"
+    " WHERE package_id = ANY(:ids) RETURNING id)"
+    " SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM items),"
+    " (SELECT count(*) FROM shipped)"
+)
+STATEMENTS = {
+    "postgresql": {**_statements(_any), "apply": APPLY},
+    "other": _statements(_expanding),
+}
 
 
 class SqlPollRepository(ports.PollRepository):
@@ -195,9 +213,12 @@ class SqlPollRepository(ports.PollRepository):
         return applied
 
     def _apply(self, target: PackageStatus, package_ids: list[int], when: datetime) -> None:
-        code = int(target)
+        code, item_status = int(target), int(item_status_for(target))
+        if "apply" in self.sql:
+            self._run("apply", ids=package_ids, code=code, when=when, item_status=item_status)
+            return
         self._run("packages", ids=package_ids, code=code, when=when)
-        self._run("order_items", ids=package_ids, item_status=int(item_status_for(target)))
+        self._run("order_items", ids=package_ids, item_status=item_status)
         self._run("package_items", ids=package_ids, code=code)
         self._run("shipments", ids=package_ids, code=code, when=when)
 
