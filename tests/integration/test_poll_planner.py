@@ -1,9 +1,12 @@
 """The poll's planner hands the rest of its cycle to a follow-up message through the outbox
 (issue 12): each planner message claims a bounded part in one transaction, the chain covers
-every due package once, and a redelivered planner message claims nothing twice."""
+every due package once, and a redelivered planner message claims nothing twice, also when it
+runs at the same time as the original."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
+from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from domain import poll_service
 from tests.integration.test_polling import omnitron, packed_order
@@ -68,3 +72,38 @@ def test_the_planner_chain_claims_every_due_package_once_in_bounded_parts(
     assert planners >= len(mine) // 2
     with SqlUnitOfWork(engine) as uow:  # nothing due is left for this cycle
         assert uow.polls.claim(CYCLE, 1000) == []
+
+
+def test_two_planner_chains_at_once_claim_each_package_once(
+    postgres_url: str, omnitron: OmnitronSimulator
+) -> None:
+    """A redelivered planner message runs beside the original: both chains start at the same
+    cursor on PostgreSQL's row locks, and the claim's recheck keeps them apart."""
+    engine = make_engine(postgres_url, pool_size=4)
+    cycle = CYCLE + 1  # none of this cycle's claims come from the other tests
+    mine = {p for _ in range(4) for p in packed_order(engine, omnitron)["packages"]}  # type: ignore[attr-defined]
+    start = threading.Barrier(2)
+    claimed: list[list[int]] = [[], []]
+
+    def chain(index: int) -> None:
+        start.wait()
+        after = 0
+        while True:
+            with SqlUnitOfWork(engine) as uow:
+                ids = uow.polls.claim(cycle, 2, after)
+                time.sleep(0.01)  # the other chain meets these rows' locks
+                uow.commit()
+            if not ids:
+                return
+            claimed[index] += ids
+            after = ids[-1]
+
+    threads = [threading.Thread(target=chain, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    engine.dispose()
+    both = claimed[0] + claimed[1]
+    assert len(both) == len(set(both)), "a package claimed by both chains"
+    assert mine <= set(both), "a due package left out"
