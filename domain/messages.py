@@ -45,9 +45,10 @@ class SendStatusReport(Command):
 class StartPollCycle(Command):
     name: ClassVar[str] = "start_poll_cycle"
     cycle: int
+    after: int = 0  # the planner's cursor: the cycle goes on with the due packages above it
 
     def payload(self) -> dict[str, Any]:
-        return {"cycle": self.cycle}
+        return {"cycle": self.cycle, "after": self.after} if self.after else {"cycle": self.cycle}
 
 
 @dataclass(frozen=True)

@@ -32,25 +32,27 @@ def tick(now: datetime, interval: int, uow: UnitOfWork, enabled_by_default: bool
     return cycle
 
 
-PLANNED_PER_TRANSACTION = 20  # batches claimed by one statement, written in one transaction
+PLANNED_PER_MESSAGE = 20  # batches one planner message claims, in one statement and transaction
 
 
-def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int) -> int:
-    """Claim every due package into batches of `batch_size`, one poll message per batch. Each
-    short transaction claims up to PLANNED_PER_TRANSACTION batches in one statement, so
-    planning 100,000 packages takes a hundred round trips, not thousands, and the first batches
-    are on the queue while the rest are claimed. Returns how many packages were claimed."""
-    claimed = 0
-    while True:
-        with uow:
-            ids = uow.polls.claim(cycle, batch_size * PLANNED_PER_TRANSACTION)
-            if not ids:
-                return claimed
-            for start in range(0, len(ids), batch_size):
-                batch = tuple(ids[start : start + batch_size])
-                uow.outbox.add(OutboxMessage(PollPackages(cycle, batch)))
-            uow.commit()
-        claimed += len(ids)
+def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int, after: int = 0) -> int:
+    """Plan the next part of a cycle: claim the first due packages above package id `after`
+    into up to PLANNED_PER_MESSAGE batches of `batch_size`, one poll message per batch, and
+    hand the rest of the cycle to a follow-up StartPollCycle(cycle, after=the last id
+    claimed), all in one transaction. So no planner message runs long (100,000 packages are
+    a hundred short messages, not one that passes the actor's time limit), and the first
+    batches are on the queue while the rest are claimed. The chain ends at the first message
+    that finds nothing due. A redelivered planner message claims nothing twice: a claim takes
+    only packages not yet claimed in this cycle. Returns how many packages it claimed."""
+    with uow:
+        ids = uow.polls.claim(cycle, batch_size * PLANNED_PER_MESSAGE, after)
+        if ids:  # published first: the planner keeps ahead of its batches
+            uow.outbox.add(OutboxMessage(StartPollCycle(cycle, ids[-1])))
+        for start in range(0, len(ids), batch_size):
+            batch = tuple(ids[start : start + batch_size])
+            uow.outbox.add(OutboxMessage(PollPackages(cycle, batch)))
+        uow.commit()
+    return len(ids)
 
 
 def poll_packages(

@@ -192,9 +192,10 @@ class PollRepository(abc.ABC):
         """Record a poll cycle; False when it exists (another scheduler's tick)."""
 
     @abc.abstractmethod
-    def claim(self, cycle: int, limit: int) -> list[int]:
-        """Claim up to `limit` due packages (packed, shipped or attempted_delivery, marketplace
-        channel, not yet claimed in this cycle) for this cycle, skipping rows others hold."""
+    def claim(self, cycle: int, limit: int, after: int = 0) -> list[int]:
+        """Claim for this cycle the first `limit` due packages (packed, shipped or
+        attempted_delivery, marketplace channel, not yet claimed in this cycle) whose id is
+        above `after`, in id order, waiting for rows others hold. Returns their ids, sorted."""
 
     @abc.abstractmethod
     def load(self, package_ids: list[int]) -> list[PolledPackage]: ...

@@ -12,6 +12,8 @@ from schemas.errors import validate
 class StartPollCycleMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", title="StartPollCycle")
     cycle: StrictInt = Field(ge=1)
+    # a follow-up of the cycle's planner: go on with the due packages whose id is above it
+    after: StrictInt = Field(default=0, ge=0)
 
 
 class PollPackagesMessage(BaseModel):

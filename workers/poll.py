@@ -22,11 +22,16 @@ log = structlog.get_logger(__name__)
 
 @dramatiq.actor(queue_name="oms.poll", actor_name="start_poll_cycle", throws=(InvalidInput,))
 def start_poll_cycle(*args: Any, **kwargs: Any) -> None:
-    cycle = parse_start_cycle(single_body(args, kwargs)).cycle
-    structlog.contextvars.bind_contextvars(cycle=cycle)
+    message = parse_start_cycle(single_body(args, kwargs))
+    structlog.contextvars.bind_contextvars(cycle=message.cycle)
     batch = bootstrap.settings().poll_batch_size
-    claimed = poll_service.start_cycle(cycle, bootstrap.unit_of_work(), batch)
-    log.info("poll.cycle_planned", packages=claimed, batch_size=batch)
+    claimed = poll_service.start_cycle(
+        message.cycle, bootstrap.unit_of_work(), batch, message.after
+    )
+    if claimed:  # this part is planned; a follow-up message plans the rest
+        log.info("poll.cycle_part_planned", packages=claimed, after=message.after)
+    else:
+        log.info("poll.cycle_planned", after=message.after)
 
 
 @dramatiq.actor(queue_name="oms.poll", actor_name="poll_packages", throws=(InvalidInput,))

@@ -97,10 +97,11 @@ class SimulatorState:
         limit = min(_positive(params, "limit", DEFAULT_LIMIT), self.max_limit)
         page = _positive(params, "page", 1)
         base: dict[str, str] = {}
-        found = list(self.orders.values())
         if "number__in" in params:  # present but empty: no order matches
             numbers = [n for n in params["number__in"].split(",") if n]
             base, found = {"number__in": ",".join(numbers)}, self.find(numbers)
+        else:  # every order: copied only here, not at each lookup by number (O(orders) each)
+            found = list(self.orders.values())
         last = max(1, (len(found) + limit - 1) // limit)
         if page > last:
             raise SimulatorError(404, f"Invalid page: {page} (there are {last})")

@@ -4,10 +4,25 @@ batch loads and forward-only moves (a few set-based statements per batch, not on
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    CursorResult,
+    Executable,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.persistence import tables as t
 from domain import ports
@@ -28,10 +43,120 @@ MARKETPLACE_CHANNELS = select(t.channels.c.id).where(
     func.lower(t.channels.c.channel_type).not_in(sorted(WEB_CHANNEL_TYPES))
 )
 
+# A set of ids is one parameter: on PostgreSQL an array (`id = ANY(:ids)`), which psycopg2
+# adapts in C, where `IN (:id_1, …, :id_50)` had SQLAlchemy render and bind 50 parameters per
+# statement in Python; elsewhere (SQLite) an expanding IN. The statements are built once (their
+# cache keys too), not at every batch.
+InIds = Callable[[ColumnElement[Any], str], ColumnElement[bool]]
+
+
+def _any(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+
+
+def _expanding(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _statements(in_ids: InIds) -> dict[str, Executable]:
+    p, o, pi, oi = t.packages.c, t.orders.c, t.package_items.c, t.order_items.c
+    mo, moi = t.merchant_orders, t.merchant_order_items
+    live = (in_ids(pi.package_id, "ids"), pi.status != CANCELLED)
+    orders_of = select(p.order_id).where(in_ids(p.id, "ids"))
+    return {
+        "claim": select(p.id)
+        .where(
+            p.status.in_(POLLED),
+            p.poll_cycle < bindparam("cycle"),
+            p.id > bindparam("after"),
+            p.channel_id.in_(MARKETPLACE_CHANNELS),
+        )
+        .order_by(p.id)
+        .limit(bindparam("limit"))
+        .with_for_update(),
+        "mark": update(t.packages).where(in_ids(p.id, "ids")).values(poll_cycle=bindparam("cycle")),
+        "load": select(p.id, p.status, p.number.label("package_number"), o.number, oi.omnitron_id)
+        .join(t.orders, o.id == p.order_id)
+        .join(t.package_items, pi.package_id == p.id)
+        .join(t.order_items, oi.id == pi.order_item_id)
+        .where(in_ids(p.id, "ids"), pi.status != CANCELLED)
+        .order_by(p.id, oi.omnitron_id),
+        "lock_packages": select(p.id, p.status)
+        .where(in_ids(p.id, "ids"))
+        .order_by(p.id)
+        .with_for_update(),
+        "lock_orders": select(o.id).where(o.id.in_(orders_of)).order_by(o.id).with_for_update(),
+        "packages": update(t.packages)
+        .where(in_ids(p.id, "ids"))
+        .values(status=bindparam("code"), updated_at=bindparam("when")),
+        # the order items go first: they are chosen by their package items' live status
+        "order_items": update(t.order_items)
+        .where(oi.id.in_(select(pi.order_item_id).where(*live)))
+        .values(status=bindparam("item_status")),
+        "package_items": update(t.package_items).where(*live).values(status=bindparam("code")),
+        "shipments": update(t.shipments)
+        .where(in_ids(t.shipments.c.package_id, "ids"))
+        .values(status=bindparam("code"), updated_at=bindparam("when")),
+        "order_items_of": select(oi.order_id, oi.status, o.status.label("now"))
+        .join(t.orders, o.id == oi.order_id)
+        .where(oi.order_id.in_(orders_of)),
+        "orders": update(t.orders)
+        .where(in_ids(o.id, "ids"))
+        .values(status=bindparam("order_status")),
+        "merchant_items": select(
+            p.id.label("package_id"),
+            p.order_id,
+            mo.c.reference.label("merchant_order_reference"),
+            p.channel_id.in_(MARKETPLACE_CHANNELS).label("marketplace"),
+            moi.c.id,
+            moi.c.reference,
+            moi.c.order_item_id,
+            oi.omnitron_id,
+            moi.c.state,
+            moi.c.process,
+        )
+        .join(mo, mo.c.id == p.merchant_order_id)
+        .join(t.package_items, pi.package_id == p.id)
+        .join(
+            moi,
+            (moi.c.merchant_order_id == mo.c.id) & (moi.c.order_item_id == pi.order_item_id),
+        )
+        .join(t.order_items, oi.id == moi.c.order_item_id)
+        .where(in_ids(p.id, "ids"), pi.status != CANCELLED)
+        .order_by(p.order_id, p.id, moi.c.id),
+        "merchant_states": update(moi)
+        .where(in_ids(moi.c.id, "ids"))
+        .values(state=bindparam("to_state")),
+    }
+
+
+# On PostgreSQL a target's four updates are one statement (data-modifying CTEs see one
+# snapshot: the order items are still chosen by their package items' live status before it)
+APPLY = text(
+    "WITH moved AS (UPDATE packages SET status = :code, updated_at = :when"
+    " WHERE id = ANY(:ids) RETURNING id),"
+    " live AS (UPDATE package_items SET status = :code"
+    f" WHERE package_id = ANY(:ids) AND status <> {CANCELLED} RETURNING order_item_id),"
+    " items AS (UPDATE order_items SET status = :item_status"
+    " WHERE id IN (SELECT order_item_id FROM live) RETURNING id),"
+    " shipped AS (UPDATE shipments SET status = :code, updated_at = :when"
+    " WHERE package_id = ANY(:ids) RETURNING id)"
+    " SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM items),"
+    " (SELECT count(*) FROM shipped)"
+)
+STATEMENTS = {
+    "postgresql": {**_statements(_any), "apply": APPLY},
+    "other": _statements(_expanding),
+}
+
 
 class SqlPollRepository(ports.PollRepository):
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.sql = STATEMENTS.get(connection.dialect.name, STATEMENTS["other"])
+
+    def _run(self, name: str, **values: Any) -> CursorResult[Any]:
+        return self.connection.execute(self.sql[name], values)
 
     def open_cycle(self, cycle: int, when: datetime) -> bool:
         dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
@@ -43,51 +168,26 @@ class SqlPollRepository(ports.PollRepository):
         )
         return self.connection.execute(statement).first() is not None
 
-    def claim(self, cycle: int, limit: int) -> list[int]:
-        """Two statements: lock the first due packages (the partial index of due packages, in
-        its order, skipping rows others hold), then update them by primary key. One `UPDATE …
-        FROM (due CTE)` let PostgreSQL hash-join the CTE with a sequential scan of every
-        package, stored or due, at each claim."""
-        p = t.packages.c
-        due = self.connection.execute(
-            select(p.id)
-            .where(
-                p.status.in_(POLLED), p.poll_cycle < cycle, p.channel_id.in_(MARKETPLACE_CHANNELS)
-            )
-            .order_by(p.poll_cycle, p.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = sorted(due.scalars())
+    def claim(self, cycle: int, limit: int, after: int = 0) -> list[int]:
+        """Two statements: lock the first due packages after id `after` (the partial index of
+        due packages, in id order), then mark them by primary key. The lock waits for a
+        package another transaction holds (a move, a command: short ones) rather than skip
+        it, so a cursor moving on never leaves a package behind in its cycle; once the lock is
+        granted PostgreSQL checks the row again, and a package another claim took for this
+        cycle is left out. The update writes `poll_cycle` only, in no index: a HOT update."""
+        ids = sorted(self._run("claim", cycle=cycle, after=after, limit=limit).scalars())
         if ids:
-            self.connection.execute(
-                update(t.packages).where(p.id.in_(ids)).values(poll_cycle=cycle)
-            )
+            self._run("mark", ids=ids, cycle=cycle)
         return ids
 
     def load(self, package_ids: list[int]) -> list[PolledPackage]:
-        rows = self.connection.execute(
-            select(
-                t.packages.c.id,
-                t.packages.c.status,
-                t.packages.c.number.label("package_number"),
-                t.orders.c.number,
-                t.order_items.c.omnitron_id,
-            )
-            .join(t.orders, t.orders.c.id == t.packages.c.order_id)
-            .join(t.package_items, t.package_items.c.package_id == t.packages.c.id)
-            .join(t.order_items, t.order_items.c.id == t.package_items.c.order_item_id)
-            .where(t.packages.c.id.in_(package_ids), t.package_items.c.status != CANCELLED)
-            .order_by(t.packages.c.id, t.order_items.c.omnitron_id)
-        )
         found: dict[int, PolledPackage] = {}
-        for row in rows:
-            package = found.setdefault(
-                row.id,
-                PolledPackage(
+        for row in self._run("load", ids=list(package_ids)):
+            package = found.get(row.id)
+            if package is None:
+                package = found[row.id] = PolledPackage(
                     row.id, PackageStatus(row.status), row.number, [], row.package_number
-                ),
-            )
+                )
             package.item_ids.append(row.omnitron_id)
         return list(found.values())
 
@@ -97,20 +197,8 @@ class SqlPollRepository(ports.PollRepository):
         batches moving packages of one order take turns, so the second one reads the first
         one's committed item statuses before the order follows its items."""
         ids = sorted({m.package_id for m in moves})
-        current = dict(
-            self.connection.execute(
-                select(t.packages.c.id, t.packages.c.status)
-                .where(t.packages.c.id.in_(ids))
-                .order_by(t.packages.c.id)
-                .with_for_update()
-            ).all()
-        )
-        self.connection.execute(
-            select(t.orders.c.id)
-            .where(t.orders.c.id.in_(select(t.packages.c.order_id).where(t.packages.c.id.in_(ids))))
-            .order_by(t.orders.c.id)
-            .with_for_update()
-        ).all()
+        current: dict[int, int] = {r.id: r.status for r in self._run("lock_packages", ids=ids)}
+        self._run("lock_orders", ids=ids).all()
         applied = [
             m for m in moves if m.target is not None and m.target > current.get(m.package_id, 999)
         ]
@@ -125,40 +213,19 @@ class SqlPollRepository(ports.PollRepository):
         return applied
 
     def _apply(self, target: PackageStatus, package_ids: list[int], when: datetime) -> None:
-        code = int(target)
-        self.connection.execute(
-            update(t.packages)
-            .where(t.packages.c.id.in_(package_ids))
-            .values(status=code, updated_at=when)
-        )
-        live = (
-            t.package_items.c.package_id.in_(package_ids),
-            t.package_items.c.status != CANCELLED,
-        )
-        # the order items go first: they are chosen by their package items' live status
-        items = select(t.package_items.c.order_item_id).where(*live)
-        self.connection.execute(
-            update(t.order_items)
-            .where(t.order_items.c.id.in_(items))
-            .values(status=int(item_status_for(target)))
-        )
-        self.connection.execute(update(t.package_items).where(*live).values(status=code))
-        self.connection.execute(
-            update(t.shipments)
-            .where(t.shipments.c.package_id.in_(package_ids))
-            .values(status=code, updated_at=when)
-        )
+        code, item_status = int(target), int(item_status_for(target))
+        if "apply" in self.sql:
+            self._run("apply", ids=package_ids, code=code, when=when, item_status=item_status)
+            return
+        self._run("packages", ids=package_ids, code=code, when=when)
+        self._run("order_items", ids=package_ids, item_status=item_status)
+        self._run("package_items", ids=package_ids, code=code)
+        self._run("shipments", ids=package_ids, code=code, when=when)
 
     def _orders_follow_items(self, package_ids: list[int]) -> None:
-        orders = select(t.packages.c.order_id).where(t.packages.c.id.in_(package_ids))
-        rows = self.connection.execute(
-            select(t.order_items.c.order_id, t.order_items.c.status, t.orders.c.status.label("now"))
-            .join(t.orders, t.orders.c.id == t.order_items.c.order_id)
-            .where(t.order_items.c.order_id.in_(orders))
-        )
         items: dict[int, list[OrderStatus]] = defaultdict(list)
         status_now: dict[int, OrderStatus] = {}
-        for row in rows:
+        for row in self._run("order_items_of", ids=package_ids):
             items[row.order_id].append(OrderStatus(row.status))
             status_now[row.order_id] = OrderStatus(row.now)
         by_status: dict[OrderStatus, list[int]] = defaultdict(list)
@@ -167,35 +234,9 @@ class SqlPollRepository(ports.PollRepository):
             if following != status_now[order_id]:
                 by_status[following].append(order_id)
         for status, order_ids in by_status.items():
-            self.connection.execute(
-                update(t.orders).where(t.orders.c.id.in_(order_ids)).values(status=int(status))
-            )
+            self._run("orders", ids=sorted(order_ids), order_status=int(status))
 
     def merchant_items(self, package_ids: list[int]) -> list[PolledMerchantItem]:
-        p, mo, pi, moi = t.packages, t.merchant_orders, t.package_items, t.merchant_order_items
-        rows = self.connection.execute(
-            select(
-                p.c.id.label("package_id"),
-                p.c.order_id,
-                mo.c.reference.label("merchant_order_reference"),
-                p.c.channel_id.in_(MARKETPLACE_CHANNELS).label("marketplace"),
-                moi.c.id,
-                moi.c.reference,
-                moi.c.order_item_id,
-                t.order_items.c.omnitron_id,
-                moi.c.state,
-                moi.c.process,
-            )
-            .join(mo, mo.c.id == p.c.merchant_order_id)
-            .join(pi, pi.c.package_id == p.c.id)
-            .join(
-                moi,
-                (moi.c.merchant_order_id == mo.c.id) & (moi.c.order_item_id == pi.c.order_item_id),
-            )
-            .join(t.order_items, t.order_items.c.id == moi.c.order_item_id)
-            .where(p.c.id.in_(package_ids), pi.c.status != CANCELLED)
-            .order_by(p.c.order_id, p.c.id, moi.c.id)
-        )
         return [
             PolledMerchantItem(
                 r.package_id,
@@ -206,7 +247,7 @@ class SqlPollRepository(ports.PollRepository):
                     r.reference, r.order_item_id, r.omnitron_id, r.state, r.process, r.id
                 ),
             )
-            for r in rows
+            for r in self._run("merchant_items", ids=list(package_ids))
         ]
 
     def save_merchant_states(self, states: dict[int, str]) -> None:
@@ -214,11 +255,7 @@ class SqlPollRepository(ports.PollRepository):
         for item_id, state in states.items():
             by_state[state].append(item_id)
         for state, ids in sorted(by_state.items()):  # a batch moves its items to one state or two
-            self.connection.execute(
-                update(t.merchant_order_items)
-                .where(t.merchant_order_items.c.id.in_(sorted(ids)))
-                .values(state=state)
-            )
+            self._run("merchant_states", ids=sorted(ids), to_state=state)
 
 
 class SqlRuntimeFlags(ports.RuntimeFlags):
