@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
@@ -20,6 +20,11 @@ from domain.merchant_oms import (
     Source,
 )
 from domain.model import Merchant
+
+# built once: a new select per call cost the split a cache key and a coercion each time
+SELECT_MERCHANTS = select(
+    t.merchants.c.reference, t.merchants.c.oms_process, t.merchants.c.name
+).where(t.merchants.c.reference.in_(bindparam("references", expanding=True)))
 
 
 class SqlMerchantRepository(ports.MerchantRepository):
@@ -57,11 +62,7 @@ class SqlMerchantRepository(ports.MerchantRepository):
         return {reference: found[reference] for reference in default_processes}
 
     def _select(self, references: list[str]) -> dict[str, Merchant]:
-        rows = self.connection.execute(
-            select(t.merchants.c.reference, t.merchants.c.oms_process, t.merchants.c.name).where(
-                t.merchants.c.reference.in_(references)
-            )
-        ).all()
+        rows = self.connection.execute(SELECT_MERCHANTS, {"references": references}).all()
         return {r.reference: Merchant(r.reference, r.oms_process, r.name) for r in rows}
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Column, Connection, Insert, Table, bindparam, select, update
+from sqlalchemy import BindParameter, Column, Connection, Insert, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -50,6 +50,20 @@ UPDATE_EXPENSE = (
     update(t.expenses)
     .where(t.expenses.c.id == bindparam("b_id"))
     .values(canceled=bindparam("b_canceled"), refunded=bindparam("b_refunded"))
+)
+# several orders (group commit's reads): built once, the ids an expanding parameter
+_ORDER_IDS: BindParameter[int] = bindparam("order_ids", expanding=True)
+SELECT_ORDERS = _ORDER_WITH_CHANNEL.where(t.orders.c.id.in_(_ORDER_IDS)).order_by(t.orders.c.id)
+SELECT_ORDERS_FOR_UPDATE = SELECT_ORDERS.with_for_update(of=t.orders)
+SELECT_ITEMS_OF_ORDERS = (
+    select(t.order_items)
+    .where(t.order_items.c.order_id.in_(_ORDER_IDS))
+    .order_by(t.order_items.c.id)
+)
+SELECT_EXPENSES_OF_ORDERS = (
+    select(t.expenses)
+    .where(t.expenses.c.order_id.in_(_ORDER_IDS))
+    .order_by(t.expenses.c.order_id, t.expenses.c.position)
 )
 MARK_SPLIT = update(t.orders).where(t.orders.c.id == bindparam("order_id")).values(split=True)
 
@@ -202,22 +216,14 @@ class SqlOrderRepository(ports.OrderRepository):
 
     def get_many(self, order_ids: list[int], *, lock: bool = False) -> dict[int, Order]:
         """Several orders in three statements (orders, items, expenses); locked in id order."""
-        query = _ORDER_WITH_CHANNEL.where(t.orders.c.id.in_(order_ids)).order_by(t.orders.c.id)
-        rows = self.connection.execute(query.with_for_update(of=t.orders) if lock else query).all()
+        query = SELECT_ORDERS_FOR_UPDATE if lock else SELECT_ORDERS
+        rows = self.connection.execute(query, {"order_ids": order_ids}).all()
         ids = [row.id for row in rows]
         items: dict[int, list[OrderItem]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            select(t.order_items)
-            .where(t.order_items.c.order_id.in_(ids))
-            .order_by(t.order_items.c.id)
-        ):
+        for r in self.connection.execute(SELECT_ITEMS_OF_ORDERS, {"order_ids": ids}):
             items[r.order_id].append(_item(r))
         expenses: dict[int, list[Expense]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            select(t.expenses)
-            .where(t.expenses.c.order_id.in_(ids))
-            .order_by(t.expenses.c.order_id, t.expenses.c.position)
-        ):
+        for r in self.connection.execute(SELECT_EXPENSES_OF_ORDERS, {"order_ids": ids}):
             expenses[r.order_id].append(_expense(r))
         return {row.id: self._order(row, items[row.id], expenses[row.id]) for row in rows}
 
