@@ -82,6 +82,9 @@ class Settings:
     # most messages one worker process writes in one transaction (ingest and split; 1 = one
     # transaction per message; SQLite always runs one per message)
     group_commit: int = 64
+    # threads per process of the stages that commit in groups (ingest, split): a group is at
+    # most the messages its process's threads hold at once (docs/benchmarks.md, issue 12)
+    group_threads: int = 32
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -99,6 +102,7 @@ class Settings:
             worker_threads=_whole_number("OMS_WORKER_THREADS", 8),
             poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
             group_commit=_whole_number("OMS_GROUP_COMMIT", 64),
+            group_threads=_whole_number("OMS_GROUP_THREADS", 32),
         )
 
     @property

@@ -22,7 +22,11 @@ def register(commands: Commands) -> None:
     ingest = bench.add_parser("ingest", help="ingestion throughput vs a no-op dramatiq chain")
     ingest.add_argument("--orders", type=int, default=2000)
     ingest.add_argument("--processes", type=int, default=2)
-    ingest.add_argument("--threads", type=int, default=8)
+    ingest.add_argument(
+        "--threads",
+        type=int,
+        help="per process (default OMS_GROUP_THREADS, as ingest and split run)",
+    )
     spy = ingest.add_argument_group("profile (py-spy over the worker processes, pipeline phase)")
     spy.add_argument("--profile", type=Path, metavar="DIR", help="write the recording into DIR")
     spy.add_argument(
@@ -58,6 +62,9 @@ def register(commands: Commands) -> None:
 
 
 def _bench_ingest(args: argparse.Namespace) -> int:
+    from adapters.settings import Settings
+
+    threads = args.threads or Settings.from_env().group_threads
     if args.soak:
         from benchmarks.soak import bench_soak
 
@@ -65,7 +72,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
             messages=args.soak_messages,
             every=args.soak_every,
             window=args.soak_window,
-            threads=args.threads,
+            threads=threads,
         )
     from benchmarks.ingest import bench_ingest
     from benchmarks.profile import Profile
@@ -74,7 +81,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
     if args.profile is not None:
         profile = Profile(args.profile, args.profile_mode, args.profile_format)
     return bench_ingest(
-        orders=args.orders, processes=args.processes, threads=args.threads, profile=profile
+        orders=args.orders, processes=args.processes, threads=threads, profile=profile
     )
 
 

@@ -8,13 +8,18 @@ from adapters.settings import Settings
 from cli.commands import Commands, subcommands
 
 STAGES = ["ingest", "split", "packaging", "report", "poll", "merchant", "all"]
+GROUPED = {"ingest", "split"}  # their messages commit in groups: more threads, bigger groups
 
 
 def register(commands: Commands) -> None:
     worker = commands.add_parser("worker", help="run one stage's dramatiq workers")
     worker.add_argument("stage", choices=STAGES)
     worker.add_argument("--processes", type=int, default=1)
-    worker.add_argument("--threads", type=int, help="per process (default OMS_WORKER_THREADS)")
+    worker.add_argument(
+        "--threads",
+        type=int,
+        help="per process (default: OMS_GROUP_THREADS for ingest/split, else OMS_WORKER_THREADS)",
+    )
     worker.add_argument("--metrics-port", type=int, help="Prometheus metrics on 127.0.0.1:PORT")
     worker.set_defaults(handler=_worker)
 
@@ -31,7 +36,9 @@ def register(commands: Commands) -> None:
 def _worker(args: argparse.Namespace) -> int:
     from cli.worker import run_worker
 
-    threads = args.threads or Settings.from_env().worker_threads
+    settings = Settings.from_env()
+    default = settings.group_threads if args.stage in GROUPED else settings.worker_threads
+    threads = args.threads or default
     return run_worker(
         args.stage, processes=args.processes, threads=threads, metrics_port=args.metrics_port
     )
