@@ -49,9 +49,15 @@ def test_bench_ingest_writes_nothing_into_the_configured_database_or_vhost(
     postgres_url: str, rabbitmq_url: str, db: Engine
 ) -> None:
     env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
-    run = oms(env, "bench", "ingest", "--orders", "20", "--processes", "1", "--threads", "2")
+    run = oms(
+        env, "bench", "ingest", "--orders", "20", "--latency-orders", "10", "--processes", "1",
+        "--threads", "2",
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1].startswith("ratio ")
+    lines = run.stdout.strip().splitlines()
+    assert lines[-1].startswith("ratio ")
+    paced = [line for line in lines if re.match(r" +at \d+/s: ", line)]
+    assert len(paced) == 1 and ": 10 in " in paced[0], lines  # the orders it was asked for
     assert orders_like(db, "BENCH-%") == 0, "benchmark orders in the configured database"
     assert not queue_exists(rabbitmq_url, "bench.noop.first")
     database, vhost = scratch_names(run.stdout)
