@@ -220,7 +220,12 @@ def _phase(
 
 
 def bench_ingest(
-    *, orders: int, processes: int, threads: int, profile: profiling.Profile | None = None
+    *,
+    orders: int,
+    processes: int,
+    threads: int,
+    profile: profiling.Profile | None = None,
+    latency_orders: int | None = None,
 ) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
@@ -229,7 +234,12 @@ def bench_ingest(
             "on the configured servers (removed at the end)"
         )
         return _bench_ingest(
-            scratch, orders=orders, processes=processes, threads=threads, profile=profile
+            scratch,
+            orders=orders,
+            processes=processes,
+            threads=threads,
+            profile=profile,
+            latency_orders=latency_orders or max(100, orders // 4),
         )
 
 
@@ -239,6 +249,7 @@ def _bench_ingest(
     orders: int,
     processes: int,
     threads: int,
+    latency_orders: int,
     profile: profiling.Profile | None = None,
 ) -> int:
     upgrade(scratch.database_url)
@@ -310,7 +321,7 @@ def _bench_ingest(
         noop = noop_run(orders, None, "no-op chain")
         print(noop.line())
         paced = max(10.0, pipeline.rate / 2)
-        latency = pipeline_run(max(100, orders // 4), paced, f"at {paced:.0f}/s")
+        latency = pipeline_run(latency_orders, paced, f"at {paced:.0f}/s")
         print(latency.line() + "  (pipeline latency at half its throughput)")
     finally:
         engine.dispose()

@@ -27,6 +27,12 @@ def register(commands: Commands) -> None:
         type=int,
         help="per process (default OMS_GROUP_THREADS, as ingest and split run)",
     )
+    ingest.add_argument(
+        "--latency-orders",
+        type=_positive,
+        metavar="N",
+        help="orders of the paced latency phase (default: a quarter of --orders, at least 100)",
+    )
     spy = ingest.add_argument_group("profile (py-spy over the worker processes, pipeline phase)")
     spy.add_argument("--profile", type=Path, metavar="DIR", help="write the recording into DIR")
     spy.add_argument(
@@ -81,7 +87,11 @@ def _bench_ingest(args: argparse.Namespace) -> int:
     if args.profile is not None:
         profile = Profile(args.profile, args.profile_mode, args.profile_format)
     return bench_ingest(
-        orders=args.orders, processes=args.processes, threads=threads, profile=profile
+        orders=args.orders,
+        processes=args.processes,
+        threads=threads,
+        profile=profile,
+        latency_orders=args.latency_orders,
     )
 
 

@@ -49,9 +49,15 @@ def test_bench_ingest_writes_nothing_into_the_configured_database_or_vhost(
     postgres_url: str, rabbitmq_url: str, db: Engine
 ) -> None:
     env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
-    run = oms(env, "bench", "ingest", "--orders", "20", "--processes", "1", "--threads", "2")
+    run = oms(
+        env, "bench", "ingest", "--orders", "20", "--latency-orders", "10", "--processes", "1",
+        "--threads", "2",
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1].startswith("ratio ")
+    lines = run.stdout.strip().splitlines()
+    assert lines[-1].startswith("ratio ")
+    paced = [line for line in lines if re.match(r" +at \d+/s: ", line)]
+    assert len(paced) == 1 and ": 10 in " in paced[0], lines  # the orders it was asked for
     assert orders_like(db, "BENCH-%") == 0, "benchmark orders in the configured database"
     assert not queue_exists(rabbitmq_url, "bench.noop.first")
     database, vhost = scratch_names(run.stdout)
@@ -62,23 +68,25 @@ def test_bench_ingest_soak_prints_rss_per_stage(
     postgres_url: str, rabbitmq_url: str, db: Engine
 ) -> None:
     env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
+    # three rows, and a window smaller than the stream so the publisher waits for the split; the
+    # "1,000" and "2k" of longer runs are tests/unit/test_bench_profile.py's
     run = oms(
-        env, "bench", "ingest", "--soak", "--soak-messages", "2000", "--soak-every", "500",
-        "--soak-window", "300", "--threads", "2",
+        env, "bench", "ingest", "--soak", "--soak-messages", "300", "--soak-every", "100",
+        "--soak-window", "100", "--threads", "2",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     lines = run.stdout.strip().splitlines()
     header = lines.index("messages processed | ingest RSS MiB | split RSS MiB")
-    rows = [[cell.strip() for cell in line.split("|")] for line in lines[header + 1 : header + 5]]
-    assert [row[0] for row in rows] == ["500", "1,000", "1,500", "2,000"]
+    rows = [[cell.strip() for cell in line.split("|")] for line in lines[header + 1 : header + 4]]
+    assert [row[0] for row in rows] == ["100", "200", "300"]
     for row in rows:
         assert len(row) == 3 and all(float(rss) > 0 for rss in row[1:]), row
     growth = re.fullmatch(
-        r"RSS growth 500→2k: ingest ([+-]\d+\.\d) %, split ([+-]\d+\.\d) % \(target ≤ 10 %\)",
-        lines[header + 5],
+        r"RSS growth 100→300: ingest ([+-]\d+\.\d) %, split ([+-]\d+\.\d) % \(target ≤ 10 %\)",
+        lines[header + 4],
     )
-    assert growth is not None, lines[header + 5]
-    first, last = (float(rows[0][1]), float(rows[0][2])), (float(rows[3][1]), float(rows[3][2]))
+    assert growth is not None, lines[header + 4]
+    first, last = (float(rows[0][1]), float(rows[0][2])), (float(rows[2][1]), float(rows[2][2]))
     assert float(growth.group(1)) == pytest.approx(
         (last[0] / first[0] - 1) * 100, abs=0.3
     )  # the table rounds to 0.1 MiB

@@ -58,15 +58,15 @@ def test_published_example_shows_the_spec_totals(pipeline: Pipeline, db: Engine)
     ]
 
 
-def test_a_thousand_orders_published_twice_are_stored_once(
+def test_three_hundred_orders_published_twice_are_stored_once(
     pipeline: Pipeline, db: Engine, tmp_path: Path
 ) -> None:
-    prefix, bodies = orders(1000, "TWICE")
+    prefix, bodies = orders(300, "TWICE")
     path = write_json_lines(tmp_path / "orders.jsonl", bodies)
     pipeline.start_workers()
     for _ in range(2):
-        assert pipeline.run_oms("publish", "orders", str(path)).stdout.startswith("published 1000")
-    wait_for(lambda: split_count(db, prefix) == 1000, 180, "1000 orders to be split")
+        assert pipeline.run_oms("publish", "orders", str(path)).stdout.startswith("published 300 ")
+    wait_for(lambda: split_count(db, prefix) == 300, 180, "300 orders to be split")
     wait_for(
         lambda: services.queue_depth(pipeline.env["OMS_BROKER_URL"], "oms.ingest") == 0,
         120, "the second copies to be consumed",
@@ -155,12 +155,12 @@ def test_each_invalid_kind_is_dead_lettered_with_its_reason_and_the_rest_goes_th
 def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
     pipeline: Pipeline, db: Engine, tmp_path: Path
 ) -> None:
-    prefix, bodies = orders(1500, "KILL")
+    prefix, bodies = orders(400, "KILL")
     path = write_json_lines(tmp_path / "orders.jsonl", bodies)
     pipeline.start_sweeper()
     pipeline.start_workers()
     pipeline.run_oms("publish", "orders", str(path))
-    wait_for(lambda: stored_count(db, prefix) >= 150, 60, "the stream to be under way")
+    wait_for(lambda: stored_count(db, prefix) >= 100, 60, "the stream to be under way")
     pipeline.kill("workers")  # SIGKILL: no graceful shutdown, open transactions die
     at_kill = split_count(db, prefix)
     assert at_kill < len(bodies), "the kill must land mid-stream"

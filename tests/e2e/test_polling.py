@@ -3,6 +3,7 @@ PostgreSQL, Omnitron simulated over HTTP."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -94,6 +95,16 @@ def asks(omnitron: OmnitronSimulator, numbers: set[str]) -> dict[str, Counter[st
     return cycles
 
 
+def planned(pipeline: Pipeline) -> list[int]:
+    """The cycles the poll workers have planned (their JSON log lines)."""
+    found = []
+    for path in pipeline.log_dir.glob("poll-*.log"):
+        for line in path.read_text().splitlines():
+            if '"poll.cycle_planned"' in line:
+                found.append(int(json.loads(line)["cycle"]))
+    return found
+
+
 def test_flag_off_polls_nothing(
     pipeline: Pipeline,
     db: Engine,
@@ -133,9 +144,13 @@ def test_two_schedulers_and_two_poll_workers_ask_each_package_once_per_cycle(
     wait_for(lambda: package_statuses(db, ids)[700] == len(ids), 30, "every package shipped")
     mark_all(omnitron, bodies, "550")
     wait_for(lambda: package_statuses(db, ids)[800] == len(ids), 30, "every package delivered")
-    time.sleep(6.5)  # two more cycles: delivered packages are no longer due
+    delivered = time.time()
+    # the second cycle after it planned: the first one's batches had an interval to be asked
+    wait_for(lambda: max(planned(pipeline), default=0) > delivered + 3, 30, "two more cycles")
     pipeline.run_oms("poll", "off")
     cycles = asks(omnitron, numbers)
+    later = {cycle: asked for cycle, asked in cycles.items() if int(cycle) > delivered}
+    assert later == {}, f"delivered packages are no longer due, yet asked: {later}"
     assert len(cycles) >= 2, cycles
     for cycle, counter in cycles.items():
         assert set(counter.values()) == {1}, f"cycle {cycle} asked a package twice: {counter}"

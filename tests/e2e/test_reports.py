@@ -184,7 +184,7 @@ def test_c_report_worker_killed_mid_batch(
     broker: dramatiq.Broker,
     tmp_path: Path,
 ) -> None:
-    prefix, bodies = marketplace_orders(40)
+    prefix, bodies = marketplace_orders(30)  # about 45 packages: the kill lands among them
     pipeline.start_workers()
     ingest(pipeline, db, omnitron, tmp_path, bodies, prefix)
     ids = package_ids(db, prefix)

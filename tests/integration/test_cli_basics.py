@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,9 +69,25 @@ def test_the_scheduler_says_polling_is_off_once_not_at_every_tick(postgres_url: 
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4.5)  # at least three ticks of one second
+    stream = process.stderr
+    assert stream is not None
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in stream:  # each line as the scheduler writes it
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while not any("scheduler.polling_off" in line for line in lines):
+        assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.05)
+    time.sleep(2.2)  # the first tick said it: two more ticks of one second
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    reader.join(timeout=30)
+    err = "".join(lines)
     assert err.count("scheduler.polling_off") == 1, err
     assert "scheduler.tick" not in err and '"cycle": null' not in err, err
 

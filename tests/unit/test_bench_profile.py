@@ -97,7 +97,8 @@ def test_the_soak_table_marks_rows_and_growth() -> None:
     assert len(rows) == 1 and rows[0].split("|")[0].strip() == "500"
     table.take("split", 1200, me)
     table.take("ingest", 1200, me)
+    assert table.line(1000).split("|")[0].strip() == "1,000"
     table.rows[1200] = {"ingest": table.rows[500]["ingest"] * 1.05, "split": 0.0}
     table.rows[500]["split"] = 10.0
     assert table.growth() == ("RSS growth 500→1200: ingest +5.0 %, split -100.0 % (target ≤ 10 %)")
-    assert short(300_000) == "300k" and short(2500) == "2500"
+    assert short(300_000) == "300k" and short(2000) == "2k" and short(2500) == "2500"
