@@ -30,7 +30,7 @@ from adapters.settings import Settings
 from benchmarks import cpu
 from benchmarks import profile as profiling
 from cli.generate import generate_orders
-from cli.scratch import Scratch, scratch_services
+from cli.scratch import Scratch, raise_if_interrupted, scratch_services
 
 PUBLISHER_THREADS = 4
 
@@ -95,6 +95,7 @@ def _wait_for_consumers(url: str, queues: list[str], wanted: int, timeout: float
             if min(counts) >= wanted:
                 return
             time.sleep(0.2)
+            raise_if_interrupted()
     finally:
         connection.close()
     raise TimeoutError(f"workers did not attach to {queues}")
@@ -140,6 +141,7 @@ def _wait(done: Finished, expected: int, timeout: float) -> dict[str, float]:
         if done.count() >= expected:
             return done.collect()
         time.sleep(0.25)
+        raise_if_interrupted()
     raise TimeoutError(f"only {done.count()} of {expected} finished in {timeout:.0f} s")
 
 

@@ -31,7 +31,7 @@ from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from benchmarks.ingest import _wait_for_consumers
-from cli.scratch import Scratch, scratch_services
+from cli.scratch import Scratch, raise_if_interrupted, scratch_services
 from domain.merchant_oms import MAIN_PROCESS
 from domain.model import TOTAL_NAMES
 
@@ -305,4 +305,5 @@ def _wait_moved(engine: Engine, expected: int, timeout: float = 600) -> int:
         # the count reads every package: not too often, its backend's CPU is in the figures
         # (the cycle's end is the last package's updated_at, not the time this loop sees it)
         time.sleep(2)
+        raise_if_interrupted()
     raise TimeoutError(f"only {moved} of {expected} packages moved in {timeout:.0f} s")

@@ -27,7 +27,7 @@ from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from benchmarks.ingest import _wait_for_consumers
 from cli.generate import generate_orders
-from cli.scratch import Scratch, scratch_services
+from cli.scratch import Scratch, raise_if_interrupted, scratch_services
 
 STAGES = ("ingest", "split")
 CHUNK = 500  # orders generated at a time (a 300k stream is never held in memory)
@@ -68,6 +68,7 @@ def consumer_pid(group: int, timeout: float = 60) -> int:
         if kids:
             return max(kids, key=_threads)
         time.sleep(0.2)
+        raise_if_interrupted()
     raise TimeoutError(f"dramatiq main process {group} forked no worker")
 
 
@@ -212,6 +213,7 @@ def _stream(
             room = min(window - (published - counts["split"]), table.total - published, CHUNK)
             if room <= 0:  # the count is a scan of every order: not more than twice a second
                 time.sleep(0.5)
+                raise_if_interrupted()
                 continue
             for _ in range(room):
                 if not pending:

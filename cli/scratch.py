@@ -37,8 +37,21 @@ class ScratchError(RuntimeError):
     pass
 
 
-def _interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
+_signalled: list[int] = []
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM: raise KeyboardInterrupt, and remember it. Python swallows an exception
+    raised while it runs a garbage-collection callback (SQLAlchemy has some), so the raise alone
+    could be lost and the bench run to its end: its waiting loops and the end of the scratch
+    block ask `raise_if_interrupted()` too."""
+    _signalled.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def raise_if_interrupted() -> None:
+    if _signalled:
+        raise KeyboardInterrupt(f"signal {_signalled[-1]}")
 
 
 @contextlib.contextmanager
@@ -49,15 +62,18 @@ def scratch_services(settings: Settings, label: str) -> Iterator[Scratch]:
     ):
         raise ScratchError("needs PostgreSQL and RabbitMQ: set OMS_DATABASE_URL and OMS_BROKER_URL")
     tag = uuid.uuid4().hex[:8]
-    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    _signalled.clear()
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with (
             _database(settings.database_url, f"oms_{label}_{tag}") as (name, url),
             _vhost(settings.broker_url, f"oms-{label}-{tag}") as (vhost, broker_url),
         ):
             yield Scratch(name, url, vhost, broker_url)
+            raise_if_interrupted()  # a signal whose KeyboardInterrupt was swallowed
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
