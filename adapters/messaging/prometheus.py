@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import dramatiq
+import structlog
 from dramatiq.middleware import Middleware
 
 DIR_ENV, FD_ENV = "OMS_METRICS_DIR", "OMS_METRICS_FD"
@@ -131,11 +133,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per scrape is noise
 
 
+class _Server(HTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A scrape that failed (mostly: the scraper gave up and closed the connection) is one
+        JSON log line, not socketserver's plain-text traceback in the middle of the JSON log."""
+        error = sys.exc_info()[1]
+        structlog.get_logger(__name__).warning(
+            "metrics.scrape_failed", client=str(client_address[0]), error=repr(error)[:300]
+        )
+
+
 def serve_metrics() -> int:
     """The exposition fork: serves the group's directory on the socket `oms worker` bound, and
     removes the directory when the group stops (SIGTERM ends serve_forever with SystemExit)."""
     listener = socket.socket(fileno=int(os.environ[FD_ENV]))
-    server = HTTPServer(listener.getsockname()[:2], _Handler, bind_and_activate=False)
+    server = _Server(listener.getsockname()[:2], _Handler, bind_and_activate=False)
     server.socket = listener
     try:
         server.serve_forever()
