@@ -20,7 +20,6 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
@@ -30,6 +29,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
+from benchmarks.cpu import backend_cpu
 from benchmarks.ingest import _wait_for_consumers
 from cli.scratch import Scratch, raise_if_interrupted, scratch_services
 from domain.merchant_oms import MAIN_PROCESS
@@ -223,7 +223,7 @@ def _bench_poll(
         )
         _wait_for_consumers(scratch.broker_url, ["oms.poll"], processes)
         simulator.state.log.clear()
-        backends = _backend_cpu(engine)
+        backends = backend_cpu(engine)
         own = time.process_time()
         begin = time.time()
         subprocess.run(
@@ -234,7 +234,7 @@ def _bench_poll(
         )
         moved = _wait_moved(engine, packages, timeout=max(600, packages / 100))
         own = time.process_time() - own
-        database = sum(v - backends.get(k, 0) for k, v in _backend_cpu(engine).items())
+        database = sum(v - backends.get(k, 0) for k, v in backend_cpu(engine).items())
         with engine.connect() as c:
             last = c.execute(select(func.max(t.packages.c.updated_at))).scalar_one()
             items = t.merchant_order_items.c
@@ -277,21 +277,6 @@ def _bench_poll(
         warnings.close()
         simulator.stop()
         gc.unfreeze()
-
-
-def _backend_cpu(engine: Engine) -> dict[int, float]:
-    """CPU seconds of this database's PostgreSQL backends (on this host: /proc), by pid."""
-    with engine.connect() as c:
-        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        found = list(c.execute(text(query)).scalars())
-    ticks, out = os.sysconf("SC_CLK_TCK"), {}
-    for pid in found:
-        try:  # utime and stime: fields 14 and 15, after the command's closing parenthesis
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return out
 
 
 def _wait_moved(engine: Engine, expected: int, timeout: float = 600) -> int:
