@@ -10,7 +10,7 @@ from dramatiq.middleware import CurrentMessage, Middleware
 
 from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
-from adapters.messaging.middleware import DeadLetterRecorder, LogContext
+from adapters.messaging.middleware import DeadLetterRecorder, FreezeAfterBoot, LogContext
 from workers import bootstrap
 
 configure_logging()
@@ -21,6 +21,7 @@ middleware: list[Middleware] = [
     CurrentMessage(),
     LogContext(),
     DeadLetterRecorder(bootstrap.record_dead_letter),
+    FreezeAfterBoot(),
 ]
 if os.environ.get("OMS_METRICS_DIR") and os.environ.get("OMS_METRICS_FD"):
     # Set by `oms worker --metrics-port` before dramatiq starts: the exposition server is a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,17 @@ from domain.omnitron import OmnitronRejected
 log = structlog.get_logger(__name__)
 
 RecordDeadLetter = Callable[[dict[str, Any], str], None]
+
+
+class FreezeAfterBoot(Middleware):
+    """Once a worker has booted (every module imported, the broker and actors set up),
+    its objects move to the collector's permanent generation: a full collection then walks only
+    what messages made. Measured (`oms bench ingest`, 2,000 orders): a worker's full collection
+    walked ~90,000 start-up objects and paused every thread for 94-178 ms; frozen, 26,000 and
+    15 ms, and the collector's CPU fell from 0.35 s to 0.12 s per worker."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        gc.freeze()
 
 
 class LogContext(Middleware):
