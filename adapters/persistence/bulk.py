@@ -15,34 +15,43 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, TextClause, insert, text
 
-_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[TextClause, list[bool]]] = {}
-_NUMBERED: dict[tuple[str, tuple[str, ...]], tuple[TextClause, list[bool]]] = {}
+# (table, columns, numbered) -> the statement and which of its columns are JSON
+_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], tuple[TextClause, list[bool]]] = {}
 
 
-def _unnest_insert(connection: Connection, table: Table, names: tuple[str, ...]) -> Any:
-    """The statement for these columns, built once per (table, columns): a new text() per call
-    would cost a cache key and a compile each time."""
-    key = (table.name, names)
-    found = _INSERTS.get(key)
+def _statement(
+    connection: Connection, table: Table, names: tuple[str, ...], numbered: bool
+) -> tuple[TextClause, list[bool]]:
+    """Built once per (table, columns, kind): a new text() per call would cost a cache key and
+    a compile each time. One typed array parameter per column; psycopg2 adapts no dict, so JSON
+    values travel as their text, cast to JSON by the server."""
+    key = (table.name, names, numbered)
+    found = _STATEMENTS.get(key)
     if found is None:
-        arrays, is_json = _arrays(connection, table, names)
-        statement = text(
-            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+        dialect = connection.dialect
+        arrays = ", ".join(
+            f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+            for i, name in enumerate(names)
         )
-        found = statement, is_json
-        _INSERTS[key] = found
+        columns = ", ".join(names)
+        if numbered:
+            aliases = ", ".join(f"c{i}" for i in range(len(names)))
+            # the sequence's name, looked up once (per row, the lookup cost as much as the insert)
+            sequence = connection.execute(
+                text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+            ).scalar_one()
+            sql = (
+                f"WITH numbered AS (SELECT nextval('{sequence}')"
+                f" AS id, u.* FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, row_number)),"
+                f" inserted AS (INSERT INTO {table.name} (id, {columns})"
+                f" SELECT id, {aliases} FROM numbered)"
+                " SELECT id FROM numbered ORDER BY row_number"
+            )
+        else:
+            sql = f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})"
+        found = text(sql), [isinstance(table.c[name].type, JSON) for name in names]
+        _STATEMENTS[key] = found
     return found
-
-
-def _arrays(connection: Connection, table: Table, names: tuple[str, ...]) -> tuple[str, list[bool]]:
-    """One typed array parameter per column; which columns are JSON (psycopg2 adapts no dict:
-    JSON values travel as their text, cast to JSON by the server)."""
-    dialect = connection.dialect
-    arrays = ", ".join(
-        f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
-        for i, name in enumerate(names)
-    )
-    return arrays, [isinstance(table.c[name].type, JSON) for name in names]
 
 
 def _columns(
@@ -64,7 +73,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         connection.execute(insert(table), rows)
         return
     names = tuple(rows[0])
-    statement, is_json = _unnest_insert(connection, table, names)
+    statement, is_json = _statement(connection, table, names, numbered=False)
     connection.execute(statement, _columns(rows, names, is_json))
 
 
@@ -80,28 +89,5 @@ def insert_rows_with_ids(
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(connection.execute(returning, rows).scalars())
     names = tuple(rows[0])
-    statement, is_json = _numbered_insert(connection, table, names)
-    result = connection.execute(statement, _columns(rows, names, is_json))
-    return list(result.scalars())
-
-
-def _numbered_insert(connection: Connection, table: Table, names: tuple[str, ...]) -> Any:
-    key = (table.name, names)
-    found = _NUMBERED.get(key)
-    if found is None:
-        arrays, is_json = _arrays(connection, table, names)
-        aliases = ", ".join(f"c{i}" for i in range(len(names)))
-        # the sequence's name, looked up once (per row, the lookup cost as much as the insert)
-        sequence = connection.execute(
-            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
-        ).scalar_one()
-        statement = text(
-            f"WITH numbered AS (SELECT nextval('{sequence}')"
-            f" AS id, u.* FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, row_number)),"
-            f" inserted AS (INSERT INTO {table.name} (id, {', '.join(names)})"
-            f" SELECT id, {aliases} FROM numbered)"
-            " SELECT id FROM numbered ORDER BY row_number"
-        )
-        found = statement, is_json
-        _NUMBERED[key] = found
-    return found
+    statement, is_json = _statement(connection, table, names, numbered=True)
+    return list(connection.execute(statement, _columns(rows, names, is_json)).scalars())
