@@ -78,7 +78,6 @@ class _Job(Generic[R]):
         self.key = key
         self.context = contextvars.copy_context()  # the message's log context
         self.done = False
-        self.taken = False  # by a group
         self.leads = False  # its thread runs the next group
         self.wake = threading.Event()  # set once it is done, or is to lead
         self.result: R | None = None
@@ -135,8 +134,6 @@ class GroupCommitter:
     def _lead(self, job: _Job[Any]) -> None:
         with self._lock:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            for taken in batch:
-                taken.taken = True
         try:
             self._run_group(batch)
         finally:
@@ -164,17 +161,17 @@ class GroupCommitter:
         self.sizes.append(len(batch))
         metrics.count("oms_group_commit_groups_total", stage=self.stage)
         metrics.count("oms_group_commit_messages_total", len(batch), stage=self.stage)
-        outcomes: list[tuple[_Job[Any], Any, BaseException | None, GroupUnitOfWork]] = []
+        outcomes: list[tuple[Any, BaseException | None, GroupUnitOfWork]] = []
         try:
             with self.engine.connect() as connection, connection.begin():
                 written = _WriteCounter(connection)
                 writes = GroupWrites()
                 reads = GroupReads({job.key for job in batch if job.key is not None})
                 for job in batch:
-                    outcome = self._run_shared(job, connection, written, reads)
-                    outcomes.append(outcome)
-                    if outcome[3].committed:
-                        writes.extend(outcome[3].writes)
+                    result, failure, uow = self._run_shared(job, connection, written, reads)
+                    outcomes.append((result, failure, uow))
+                    if uow.committed:
+                        writes.extend(uow.writes)
                 writes.flush(connection)
         except Exception as error:  # a work or the group's write failed: each work alone
             self.fallbacks += 1
@@ -186,7 +183,7 @@ class GroupCommitter:
             for job in batch:
                 self._run_alone(job)
             return
-        for job, result, failure, uow in outcomes:
+        for job, (result, failure, uow) in zip(batch, outcomes, strict=True):
             if uow.committed:
                 uow.remember_channels()
                 job.messages = uow.writes.outbox
@@ -194,7 +191,7 @@ class GroupCommitter:
 
     def _run_shared(
         self, job: _Job[Any], connection: Connection, written: _WriteCounter, reads: GroupReads
-    ) -> tuple[_Job[Any], Any, BaseException | None, GroupUnitOfWork]:
+    ) -> tuple[Any, BaseException | None, GroupUnitOfWork]:
         """Run one work in the group's transaction. Its deferred rows are its own until the
         flush; rows it wrote at once (an order's row, a merchant on first sight) are the
         group's. A work that must not keep what it wrote at once (it failed or left without
@@ -208,10 +205,10 @@ class GroupCommitter:
             if written.count > before or _from_the_database(error):
                 raise _Alone() from error
             uow.committed = False
-            return job, None, error, uow
+            return None, error, uow
         if not uow.committed and written.count > before:
             raise _Alone() from RuntimeError("a work left without commit() after writing")
-        return job, result, None, uow
+        return result, None, uow
 
     def _run_alone(self, job: _Job[Any]) -> None:
         uow = SqlUnitOfWork(self.engine, publisher=job.messages.extend)

@@ -127,7 +127,7 @@ class _DeferredMerchantLog(SqlMerchantLog):
 class GroupUnitOfWork(SqlUnitOfWork):
     """One work's unit of work inside a group: the group's connection and transaction, the
     deferring repositories, and commit()/rollback() that only say what the work wants (the
-    leader releases or rolls back the work's savepoint and commits the group)."""
+    leader keeps the deferred rows of a work that committed, and commits the group)."""
 
     def __init__(
         self, engine: Engine, connection: Connection, writes: GroupWrites, reads: GroupReads
