@@ -30,7 +30,7 @@ from adapters.settings import Settings
 from benchmarks import cpu
 from benchmarks import profile as profiling
 from cli.generate import generate_orders
-from cli.scratch import Scratch, raise_if_interrupted, scratch_services
+from cli.scratch import Scratch, announce, pause, scratch_services
 
 PUBLISHER_THREADS = 4
 # Messages each phase sends first, at its rate, waits for and does not measure: the first
@@ -100,8 +100,7 @@ def _wait_for_consumers(url: str, queues: list[str], wanted: int, timeout: float
                     counts.append(0)
             if min(counts) >= wanted:
                 return
-            time.sleep(0.2)
-            raise_if_interrupted()
+            pause(0.2)
     finally:
         connection.close()
     raise TimeoutError(f"workers did not attach to {queues}")
@@ -146,8 +145,7 @@ def _wait(done: Finished, expected: int, timeout: float) -> dict[str, float]:
     while time.monotonic() < deadline:
         if done.count() >= expected:
             return done.collect()
-        time.sleep(0.25)
-        raise_if_interrupted()
+        pause(0.25)
     raise TimeoutError(f"only {done.count()} of {expected} finished in {timeout:.0f} s")
 
 
@@ -241,10 +239,7 @@ def bench_ingest(
 ) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
-        print(
-            f"oms bench ingest: scratch database {scratch.database} and vhost {scratch.vhost} "
-            "on the configured servers (removed at the end)"
-        )
+        announce("oms bench ingest", scratch)
         return _bench_ingest(
             scratch,
             orders=orders,

@@ -31,7 +31,7 @@ from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from benchmarks.cpu import backend_cpu
 from benchmarks.ingest import _wait_for_consumers
-from cli.scratch import Scratch, raise_if_interrupted, scratch_services
+from cli.scratch import Scratch, announce, pause, scratch_services
 from domain.merchant_oms import MAIN_PROCESS
 from domain.model import TOTAL_NAMES
 
@@ -136,10 +136,7 @@ def bench_poll(
 ) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
-        print(
-            f"oms bench poll: scratch database {scratch.database} and vhost {scratch.vhost} "
-            "on the configured servers (removed at the end)"
-        )
+        announce("oms bench poll", scratch)
         return _bench_poll(
             scratch,
             packages=packages,
@@ -289,6 +286,5 @@ def _wait_moved(engine: Engine, expected: int, timeout: float = 600) -> int:
             return int(moved)
         # the count reads every package: not too often, its backend's CPU is in the figures
         # (the cycle's end is the last package's updated_at, not the time this loop sees it)
-        time.sleep(2)
-        raise_if_interrupted()
+        pause(2)
     raise TimeoutError(f"only {moved} of {expected} packages moved in {timeout:.0f} s")

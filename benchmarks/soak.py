@@ -27,7 +27,7 @@ from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from benchmarks.ingest import _wait_for_consumers
 from cli.generate import generate_orders
-from cli.scratch import Scratch, raise_if_interrupted, scratch_services
+from cli.scratch import Scratch, announce, pause, scratch_services
 
 STAGES = ("ingest", "split")
 CHUNK = 500  # orders generated at a time (a 300k stream is never held in memory)
@@ -67,8 +67,7 @@ def consumer_pid(group: int, timeout: float = 60) -> int:
         kids = children(group)
         if kids:
             return max(kids, key=_threads)
-        time.sleep(0.2)
-        raise_if_interrupted()
+        pause(0.2)
     raise TimeoutError(f"dramatiq main process {group} forked no worker")
 
 
@@ -136,11 +135,7 @@ def _counts(engine: Engine) -> dict[str, int]:
 def bench_soak(*, messages: int, every: int, window: int, threads: int) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
-        print(
-            f"oms bench ingest --soak: scratch database {scratch.database} and vhost "
-            f"{scratch.vhost} on the configured servers (removed at the end)",
-            flush=True,
-        )
+        announce("oms bench ingest --soak", scratch)
         return soak(scratch, messages=messages, every=every, window=window, threads=threads)
 
 
@@ -212,8 +207,7 @@ def _stream(
                     raise RuntimeError(f"the {stage} worker group exited ({group.returncode})")
             room = min(window - (published - counts["split"]), table.total - published, CHUNK)
             if room <= 0:  # the count is a scan of every order: not more than twice a second
-                time.sleep(0.5)
-                raise_if_interrupted()
+                pause(0.5)
                 continue
             for _ in range(room):
                 if not pending:

@@ -23,7 +23,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from cli.generate import generate_orders
-from cli.scratch import scratch_services
+from cli.scratch import announce, scratch_services
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 INVALID_ORDERS: list[dict[str, Any]] = [
@@ -113,10 +113,7 @@ def run_demo(generated: int = 20, *, real_services: bool = False) -> int:
     configure_logging()
     if real_services:
         with scratch_services(Settings.from_env(), "demo") as scratch:
-            print(
-                f"oms demo: scratch database {scratch.database} and vhost {scratch.vhost} "
-                "on the configured servers (removed at the end)"
-            )
+            announce("oms demo", scratch)
             return _run(
                 generated, "real services", scratch.database_url, scratch.broker_url, log.name
             )

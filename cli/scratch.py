@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,21 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def raise_if_interrupted() -> None:
     if _signalled:
         raise KeyboardInterrupt(f"signal {_signalled[-1]}")
+
+
+def pause(seconds: float) -> None:
+    """A waiting loop's sleep, after which a swallowed Ctrl-C or SIGTERM is raised again."""
+    time.sleep(seconds)
+    raise_if_interrupted()
+
+
+def announce(command: str, scratch: Scratch) -> None:
+    """The run's first line: what it made on the configured servers (tests read it)."""
+    print(
+        f"{command}: scratch database {scratch.database} and vhost {scratch.vhost} "
+        "on the configured servers (removed at the end)",
+        flush=True,
+    )
 
 
 @contextlib.contextmanager
