@@ -22,3 +22,11 @@ def engine(
     engine = make_engine(url, pool_size=4)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Engine]:
+    """An engine on this session's PostgreSQL database (PostgreSQL-only tests)."""
+    engine = make_engine(postgres_url, pool_size=4)
+    yield engine
+    engine.dispose()

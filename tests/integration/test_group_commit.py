@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +15,6 @@ import structlog
 from sqlalchemy import Engine, func, select
 
 from adapters.persistence import tables as t
-from adapters.persistence.engine import make_engine
 from adapters.persistence.group_commit import GroupCommitter
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from domain import services
@@ -26,13 +25,6 @@ from domain.ports import UnitOfWork
 from tests.integration.test_repositories import example_order
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url, pool_size=4)
-    yield engine
-    engine.dispose()
 
 
 class Published:

@@ -13,18 +13,10 @@ from sqlalchemy import Engine, select
 from adapters.messaging.broker import build_broker
 from adapters.messaging.outbox_relay import OutboxRelay
 from adapters.persistence import tables as t
-from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from domain import services
 from tests import services as live
 from tests.integration.test_repositories import example_order
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url, pool_size=2)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
