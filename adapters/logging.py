@@ -95,7 +95,9 @@ def configure_logging(level: str | None = None) -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level_name)),
-        logger_factory=structlog.PrintLoggerFactory(_sink),  # type: ignore[arg-type]
+        # one write per record (print writes the newline apart: a stdlib record from another
+        # thread could land between a line and its newline, two records on one line)
+        logger_factory=structlog.WriteLoggerFactory(_sink),  # type: ignore[arg-type]
         # not cached: a logger first used under one configuration (an in-process command, a
         # test) follows a later one; the cost is a bind per log call, small next to the I/O
         cache_logger_on_first_use=False,
