@@ -10,21 +10,22 @@ row order PostgreSQL does not promise, and no per-row rendering in Python."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, TextClause, insert, text
+from sqlalchemy import Connection, Table, TextClause, insert, text
 
-# (table, columns, numbered) -> the statement and which of its columns are JSON
-_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], tuple[TextClause, list[bool]]] = {}
+from adapters.persistence.array_literal import Encoder, encoder_for
+
+# (table, columns, numbered) -> the statement and each column's array encoder
+_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], tuple[TextClause, list[Encoder]]] = {}
 
 
 def _statement(
     connection: Connection, table: Table, names: tuple[str, ...], numbered: bool
-) -> tuple[TextClause, list[bool]]:
+) -> tuple[TextClause, list[Encoder]]:
     """Built once per (table, columns, kind): a new text() per call would cost a cache key and
-    a compile each time. One typed array parameter per column; psycopg2 adapts no dict, so JSON
-    values travel as their text, cast to JSON by the server."""
+    a compile each time. One array parameter per column, sent as an array literal
+    (array_literal.py) that the server casts to the column's array type."""
     key = (table.name, names, numbered)
     found = _STATEMENTS.get(key)
     if found is None:
@@ -36,10 +37,7 @@ def _statement(
         columns = ", ".join(names)
         if numbered:
             aliases = ", ".join(f"c{i}" for i in range(len(names)))
-            # the sequence's name, looked up once (per row, the lookup cost as much as the insert)
-            sequence = connection.execute(
-                text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
-            ).scalar_one()
+            sequence = _sequence(connection, table)
             sql = (
                 f"WITH numbered AS (SELECT nextval('{sequence}')"
                 f" AS id, u.* FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, row_number)),"
@@ -49,21 +47,47 @@ def _statement(
             )
         else:
             sql = f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})"
-        found = text(sql), [isinstance(table.c[name].type, JSON) for name in names]
+        found = text(sql), [encoder_for(table.c[name].type) for name in names]
         _STATEMENTS[key] = found
     return found
 
 
+_SEQUENCES: dict[str, str] = {}
+
+
+def _sequence(connection: Connection, table: Table) -> str:
+    """The name of the sequence behind `table.id`, looked up once per table (per row, the lookup
+    cost as much as the insert)."""
+    found = _SEQUENCES.get(table.name)
+    if found is None:
+        found = connection.execute(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar_one()
+        _SEQUENCES[table.name] = found
+    return found
+
+
+_RESERVE: dict[str, TextClause] = {}
+
+
+def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """`count` new ids from `table`'s sequence (PostgreSQL), in one statement: rows inserted
+    later with these ids need no RETURNING. An id reserved and not used is a gap, as a rolled
+    back insert leaves one."""
+    statement = _RESERVE.get(table.name)
+    if statement is None:
+        sql = f"SELECT nextval('{_sequence(connection, table)}') FROM generate_series(1, :count)"
+        statement = _RESERVE[table.name] = text(sql)
+    return list(connection.execute(statement, {"count": count}).scalars())
+
+
 def _columns(
-    rows: list[dict[str, Any]], names: tuple[str, ...], is_json: list[bool]
-) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {}
-    for i, name in enumerate(names):
-        values = [row[name] for row in rows]
-        if is_json[i]:
-            values = [None if v is None else json.dumps(v) for v in values]
-        columns[f"c{i}"] = values
-    return columns
+    rows: list[dict[str, Any]], names: tuple[str, ...], encoders: list[Encoder]
+) -> dict[str, Any]:
+    return {
+        f"c{i}": encode([row[name] for row in rows])
+        for i, (name, encode) in enumerate(zip(names, encoders, strict=True))
+    }
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -73,8 +97,8 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         connection.execute(insert(table), rows)
         return
     names = tuple(rows[0])
-    statement, is_json = _statement(connection, table, names, numbered=False)
-    connection.execute(statement, _columns(rows, names, is_json))
+    statement, encoders = _statement(connection, table, names, numbered=False)
+    connection.execute(statement, _columns(rows, names, encoders))
 
 
 def insert_rows_with_ids(
@@ -89,5 +113,5 @@ def insert_rows_with_ids(
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(connection.execute(returning, rows).scalars())
     names = tuple(rows[0])
-    statement, is_json = _statement(connection, table, names, numbered=True)
-    return list(connection.execute(statement, _columns(rows, names, is_json)).scalars())
+    statement, encoders = _statement(connection, table, names, numbered=True)
+    return list(connection.execute(statement, _columns(rows, names, encoders)).scalars())
