@@ -166,7 +166,7 @@ class GroupCommitter:
             with self.engine.connect() as connection, connection.begin():
                 written = _WriteCounter(connection)
                 writes = GroupWrites()
-                reads = GroupReads({job.key for job in batch if job.key is not None})
+                reads = GroupReads({job.key for job in batch if job.key is not None}, len(batch))
                 for job in batch:
                     result, failure, uow = self._run_shared(job, connection, written, reads)
                     outcomes.append((result, failure, uow))

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, update
 
 from adapters.persistence import tables as t
+from adapters.persistence.bulk import insert_rows, reserve_ids
 from adapters.persistence.merchant_orders import SqlMerchantOrderRepository, SqlOutbox
 from adapters.persistence.merchants import SqlMerchantLog, SqlMerchantRepository
-from adapters.persistence.repositories import SqlOrderRepository
+from adapters.persistence.repositories import SqlOrderRepository, order_row
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from domain.merchant_oms import MerchantTransitionRecord
 from domain.messages import OutboxMessage
@@ -29,6 +30,7 @@ MARK_SPLIT_MANY = (
 class GroupWrites:
     """What one work deferred to the end of its group."""
 
+    orders: list[Order] = field(default_factory=list)  # new, with reserved ids
     order_lines: list[Order] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     merchant_orders: list[MerchantOrder] = field(default_factory=list)
@@ -36,6 +38,7 @@ class GroupWrites:
     split: list[int] = field(default_factory=list)
 
     def extend(self, other: GroupWrites) -> None:
+        self.orders += other.orders
         self.order_lines += other.order_lines
         self.outbox += other.outbox
         self.merchant_orders += other.merchant_orders
@@ -43,7 +46,11 @@ class GroupWrites:
         self.split += other.split
 
     def flush(self, connection: Connection) -> None:
-        """One statement per table for the whole group, parents before children."""
+        """One statement per table for the whole group, parents before children. An order
+        already stored (a redelivery, or twice in one group) fails the orders' statement on its
+        unique key: the group falls back to one transaction per work, where it is seen as the
+        duplicate it is."""
+        insert_rows(connection, t.orders, [{"id": o.id, **order_row(o)} for o in self.orders])
         SqlOrderRepository(connection).add_lines(self.order_lines)
         SqlOutbox(connection).write(self.outbox)
         SqlMerchantOrderRepository(connection).add_all(self.merchant_orders)
@@ -55,9 +62,12 @@ class GroupWrites:
 @dataclass
 class GroupReads:
     """What the works of one group read together: the orders their keys name (loaded, and
-    locked, in three statements for the whole group on the first get) and the merchants."""
+    locked, in three statements for the whole group on the first get), the merchants, and ids
+    for new orders (reserved for the whole group on the first add)."""
 
     keys: set[int]
+    size: int = 1  # works in the group
+    order_ids: list[int] = field(default_factory=list)
     orders: dict[int, Order] | None = None
     merchants: dict[str, Merchant] = field(default_factory=dict)
 
@@ -76,6 +86,19 @@ class _DeferredOrders(SqlOrderRepository):
             if order is not None:  # reads it again, and sees what the first one did
                 return order
         return super().get(order_id, lock=lock)
+
+    def add(self, order: Order) -> bool:
+        """In a group of several, the order takes a reserved id and its row waits for the
+        group's one insert (GroupWrites.flush), on the bet that it is new; a lone work inserts
+        at once (a reservation would be a round trip more)."""
+        if self.reads.size == 1:
+            return super().add(order)
+        if not self.reads.order_ids:
+            self.reads.order_ids = reserve_ids(self.connection, t.orders, self.reads.size)
+        order.id = self.reads.order_ids.pop()
+        self.writes.orders.append(order)
+        self._add_lines(order)
+        return True
 
     def _add_lines(self, order: Order) -> None:
         self.writes.order_lines.append(order)

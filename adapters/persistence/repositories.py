@@ -119,25 +119,8 @@ class SqlOrderRepository(ports.OrderRepository):
             raise InvalidInput(f"a value does not fit its column: {error.orig}") from None
 
     def _add(self, order: Order) -> bool:
-        cargo = order.cargo_company
         row = self.connection.execute(
-            INSERT_ORDER[self.connection.dialect.name],
-            {
-                "channel_id": order.channel.id,
-                "number": order.number,
-                "status": int(order.status),
-                "currency": order.currency,
-                "date_placed": order.date_placed,
-                "tracking_number": order.tracking_number,
-                "cargo_company": vars(cargo) if cargo else None,
-                "customer": order.customer,
-                "shipping_address": order.shipping_address,
-                "billing_address": order.billing_address,
-                "extra": order.extra,
-                **order.totals.as_dict(),
-                "split": False,
-                "received_at": now(),
-            },
+            INSERT_ORDER[self.connection.dialect.name], order_row(order)
         ).first()
         if row is None:
             return False
@@ -314,6 +297,27 @@ class SqlOrderRepository(ports.OrderRepository):
     def _expenses(self, order_id: int) -> list[Expense]:
         rows = self.connection.execute(SELECT_EXPENSES, {"order_id": order_id})
         return [_expense(r) for r in rows]
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    """The orders table's row of a new order (its id, if it has one, apart)."""
+    cargo = order.cargo_company
+    return {
+        "channel_id": order.channel.id,
+        "number": order.number,
+        "status": int(order.status),
+        "currency": order.currency,
+        "date_placed": order.date_placed,
+        "tracking_number": order.tracking_number,
+        "cargo_company": vars(cargo) if cargo else None,
+        "customer": order.customer,
+        "shipping_address": order.shipping_address,
+        "billing_address": order.billing_address,
+        "extra": order.extra,
+        **order.totals.as_dict(),
+        "split": False,
+        "received_at": now(),
+    }
 
 
 def _item(r: Any) -> OrderItem:

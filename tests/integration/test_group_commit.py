@@ -20,7 +20,7 @@ from adapters.persistence.unit_of_work import SqlUnitOfWork
 from domain import services
 from domain.errors import ConflictingOrderItems, InvalidInput
 from domain.messages import OutboxMessage
-from domain.model import Order
+from domain.model import Channel, Order
 from domain.ports import UnitOfWork
 from tests.integration.test_repositories import example_order
 
@@ -139,14 +139,17 @@ def test_a_work_that_fails_before_writing_fails_alone_and_its_batch_mates_commit
 def test_a_work_that_fails_after_writing_sends_its_group_back_to_one_transaction_each(
     pg: Engine,
 ) -> None:
-    """Its order row was written at once: only its own transaction can undo it."""
+    """A channel seen for the first time is written at once: only its own transaction can undo
+    it. (A new order's row waits for the group's insert, so adding one is not such a write.)"""
     committer = GroupCommitter(pg, Published(), "ingest", max_batch=64)
     good = [example_order() for _ in range(3)]
     doomed = example_order()
+    new_channel = Channel(id=uuid.uuid4().int % 10**9 + 10**9, name="new", channel_type="web")
 
     def bad(uow: UnitOfWork) -> None:
         with uow:
-            uow.orders.add(doomed)  # writes, then fails before its commit
+            uow.orders.add(doomed)
+            uow.channels.add_if_missing(new_channel)  # writes, then fails before its commit
             raise InvalidInput("this one is wrong")
 
     before = orders_stored(pg)
@@ -159,6 +162,60 @@ def test_a_work_that_fails_after_writing_sends_its_group_back_to_one_transaction
         o.number: (3, 1, False) for o in good
     }
     assert orders_stored(pg) == before + 3
+    with pg.connect() as c:
+        channel = select(func.count()).where(t.channels.c.id == new_channel.id)
+        assert c.execute(channel).scalar_one() == 0
+
+
+def test_a_new_order_of_a_group_waits_for_the_groups_insert_and_is_kept_only_if_committed(
+    pg: Engine,
+) -> None:
+    """In a group of several, ingest writes no order row at once (ids reserved for the group,
+    one insert at the end): a work that fails after adding its order fails alone, without
+    sending its batch-mates back to one transaction each, and keeps nothing."""
+    committer = GroupCommitter(pg, Published(), "ingest", max_batch=64)
+    good = [example_order() for _ in range(3)]
+    doomed = example_order()
+
+    def bad(uow: UnitOfWork) -> None:
+        with uow:
+            uow.orders.add(doomed)
+            raise InvalidInput("this one is wrong")
+
+    before = orders_stored(pg)
+    futures = in_one_group(committer, [ingest(good[0]), bad, ingest(good[1]), ingest(good[2])])
+
+    assert committer.fallbacks == 0 and list(committer.sizes) == [1, 4]
+    assert isinstance(futures[1].exception(), InvalidInput)
+    assert stored(pg, [o.number for o in [*good, doomed]]) == {
+        o.number: (3, 1, False) for o in good
+    }
+    assert orders_stored(pg) == before + 3
+
+
+def test_an_order_already_stored_sends_its_group_back_and_is_seen_as_the_duplicate_it_is(
+    pg: Engine,
+) -> None:
+    """The group bets its new orders are new; a redelivered one fails the group's insert on
+    its unique key, and alone it takes the duplicate's path: stored once, split asked once."""
+    published = Published()
+    committer = GroupCommitter(pg, published, "ingest", max_batch=64)
+    first = example_order()
+    (earlier,) = in_one_group(committer, [ingest(first)])
+    again = example_order(first.number, first_item_id=first.items[0].omnitron_id)
+    others = [example_order() for _ in range(3)]
+
+    futures = in_one_group(committer, [ingest(others[0]), ingest(again), *map(ingest, others[1:])])
+
+    assert committer.fallbacks == 1
+    assert futures[1].result() == services.Ingested(earlier.result().order_id, created=False)
+    assert all(f.result().created for i, f in enumerate(futures) if i != 1)
+    numbers = [o.number for o in [first, *others]]
+    assert stored(pg, numbers) == {n: (3, 1, False) for n in numbers}
+    split_asked = [m.command.payload()["order_id"] for m in published.messages]
+    assert sorted(split_asked) == sorted(
+        [earlier.result().order_id, *(f.result().order_id for i, f in enumerate(futures) if i != 1)]
+    )
 
 
 def test_a_work_that_leaves_without_commit_keeps_nothing(pg: Engine) -> None:
