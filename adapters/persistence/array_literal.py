@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import JSON, Boolean, Date, DateTime, Dialect, Integer, String, Text
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Encoder = Callable[[Sequence[Any]], Any]
 
@@ -82,3 +82,14 @@ def encoder_for(column_type: TypeEngine[Any]) -> Encoder:
     if isinstance(column_type, String | Text):
         return texts
     return as_is
+
+
+class IntArray(TypeDecorator[Sequence[int]]):
+    """A bound list of ints that travels as one array literal: the statement casts it
+    (`CAST(:ids AS BIGINT[])`), e.g. `id = ANY(CAST(:ids AS BIGINT[]))` (PostgreSQL)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Sequence[int] | None, dialect: Dialect) -> str | None:
+        return None if value is None else ints(value)

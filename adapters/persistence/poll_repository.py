@@ -15,6 +15,7 @@ from sqlalchemy import (
     Executable,
     any_,
     bindparam,
+    cast,
     func,
     select,
     text,
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.persistence import tables as t
+from adapters.persistence.array_literal import IntArray
 from domain import ports
 from domain.model import WEB_CHANNEL_TYPES, MerchantOrderItem
 from domain.packaging import status_following
@@ -43,15 +45,16 @@ MARKETPLACE_CHANNELS = select(t.channels.c.id).where(
     func.lower(t.channels.c.channel_type).not_in(sorted(WEB_CHANNEL_TYPES))
 )
 
-# A set of ids is one parameter: on PostgreSQL an array (`id = ANY(:ids)`), which psycopg2
-# adapts in C, where `IN (:id_1, …, :id_50)` had SQLAlchemy render and bind 50 parameters per
-# statement in Python; elsewhere (SQLite) an expanding IN. The statements are built once (their
-# cache keys too), not at every batch.
+# A set of ids is one parameter: on PostgreSQL an array (`id = ANY(:ids)`) sent as one array
+# literal (array_literal.IntArray; psycopg2 took ~6 µs per int to adapt a list), where
+# `IN (:id_1, …, :id_50)` had SQLAlchemy render and bind 50 parameters per statement in
+# Python; elsewhere (SQLite) an expanding IN. The statements are built once (their cache keys
+# too), not at every batch.
 InIds = Callable[[ColumnElement[Any], str], ColumnElement[bool]]
 
 
 def _any(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
-    return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+    return column == any_(cast(bindparam(name, type_=IntArray()), ARRAY(BigInteger)))
 
 
 def _expanding(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
@@ -134,16 +137,17 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
 # snapshot: the order items are still chosen by their package items' live status before it)
 APPLY = text(
     "WITH moved AS (UPDATE packages SET status = :code, updated_at = :when"
-    " WHERE id = ANY(:ids) RETURNING id),"
+    " WHERE id = ANY(CAST(:ids AS BIGINT[])) RETURNING id),"
     " live AS (UPDATE package_items SET status = :code"
-    f" WHERE package_id = ANY(:ids) AND status <> {CANCELLED} RETURNING order_item_id),"
+    f" WHERE package_id = ANY(CAST(:ids AS BIGINT[])) AND status <> {CANCELLED}"
+    " RETURNING order_item_id),"
     " items AS (UPDATE order_items SET status = :item_status"
     " WHERE id IN (SELECT order_item_id FROM live) RETURNING id),"
     " shipped AS (UPDATE shipments SET status = :code, updated_at = :when"
-    " WHERE package_id = ANY(:ids) RETURNING id)"
+    " WHERE package_id = ANY(CAST(:ids AS BIGINT[])) RETURNING id)"
     " SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM items),"
     " (SELECT count(*) FROM shipped)"
-)
+).bindparams(bindparam("ids", type_=IntArray()))
 STATEMENTS = {
     "postgresql": {**_statements(_any), "apply": APPLY},
     "other": _statements(_expanding),
