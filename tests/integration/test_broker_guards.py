@@ -162,3 +162,33 @@ def test_envelopes_the_worker_cannot_run_are_dead_lettered_with_a_reason_and_the
 
     assert drain(rabbitmq_url, keep, (queue,)) == len(bad)  # the keeper empties the XQ ...
     assert sorted(d["reason"] for d in dead_letters(db, queue)) == reasons  # ... and adds nothing
+
+
+def test_every_processed_message_is_acked_once_whatever_the_runs_of_acks(
+    rabbitmq_url: str, workers: list[dramatiq.Worker]
+) -> None:
+    """Acks go out in runs (GuardedConsumer._queue_ack): every message processed is acked,
+    none twice (RabbitMQ closes the channel on an unknown tag), none left unacked to come
+    back once the worker stops."""
+    queue = f"oms.acks-{uuid.uuid4().hex[:8]}"
+    broker = build_broker(rabbitmq_url, [])
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    @dramatiq.actor(broker=broker, queue_name=queue, actor_name="count")
+    def count(n: int) -> None:
+        with lock:
+            seen.append(n)
+
+    broker.declare_queue(queue, ensure=True)
+    for n in range(500):
+        count.send(n)
+    workers.append(dramatiq.Worker(broker, worker_threads=16, worker_timeout=100))
+    workers[0].start()
+    wait_for(lambda: len(seen) >= 500, 60, "500 messages processed")
+    worker = workers.pop()
+    worker.stop(timeout=5000)  # unacked deliveries would go back to the queue here
+    worker.broker.close()
+    assert sorted(seen) == list(range(500))  # each once: no delivery came twice
+    for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+        assert services.queue_depth(rabbitmq_url, name) == 0, name
