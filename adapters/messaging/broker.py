@@ -9,9 +9,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
-    Callbacks,
     Middleware,
-    Pipelines,
     ShutdownNotifications,
     TimeLimit,
 )
@@ -46,12 +44,14 @@ def build_broker(
     """extra_middleware is placed before Retries, so its after-hooks see the final verdict.
     TimeLimit comes last, so its after-hook (after-hooks run in reverse) disarms the limit
     before any other after-hook runs: retry publishes and dead-letter records are not
-    interrupted. record_rejected records envelopes the consumer dead-letters itself."""
+    interrupted. record_rejected records envelopes the consumer dead-letters itself.
+
+    Not dramatiq's Callbacks and Pipelines: no actor here uses them, and with them an upstream
+    envelope's options (`on_success`, `pipe_target`) could make a worker send messages to other
+    actors; each is also one more hook call on every message's every event."""
     middleware: list[Middleware] = [
         AgeLimit(),
         ShutdownNotifications(),
-        Callbacks(),
-        Pipelines(),
         *extra_middleware,
         SafeRetries(
             max_retries=MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS
