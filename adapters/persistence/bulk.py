@@ -1,8 +1,8 @@
 """Many rows in one INSERT. On PostgreSQL the rows travel as one array per column
-(`INSERT … SELECT FROM unnest(…)`): a parameter per column, not per value, which psycopg2
-adapts in C, where SQLAlchemy's insertmanyvalues renders every row in Python (the poll's
-profile: a third of a worker's CPU in its two log inserts). Elsewhere (SQLite) a plain
-executemany.
+(`INSERT … SELECT FROM unnest(…)`): a parameter per column, not per value, each sent as one
+array literal (array_literal.py), where SQLAlchemy's insertmanyvalues renders every row in
+Python (the poll's profile: a third of a worker's CPU in its two log inserts). Elsewhere
+(SQLite) a plain executemany.
 
 Rows whose ids the caller needs (`insert_rows_with_ids`) are numbered, take their ids from the
 table's sequence and come back in their order, in the same one statement: no RETURNING whose

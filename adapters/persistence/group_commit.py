@@ -7,9 +7,11 @@ How a group runs (GroupCommitter.run):
   If no group is running, it leads: it takes every waiting work (up to `max_batch`) and runs
   them in one transaction. A work that raises before writing anything fails alone; its
   batch-mates go on. (No savepoint per work: that would cost two round trips per message.)
-- Rows that can wait (an order's lines, outbox rows, merchant orders with their items and
-  packages, the merchant log, split marks) are collected per work and written for the whole
-  group after the last work ran: one multi-row statement per table (GroupWrites.flush).
+- Rows that can wait (a new order's row with an id reserved for the group, its lines, outbox
+  rows, merchant orders with their items and packages, the merchant log, split marks) are
+  collected per work and written for the whole group after the last work ran: one multi-row
+  statement per table (GroupWrites.flush). An order already stored fails the orders' insert
+  on its unique key, which sends the group back to one transaction per work (below).
 - Then one COMMIT. Only after it does any waiting thread return, so its message is acked only
   once its own data is committed. Each thread publishes its own outbox messages after that.
 - If the flush or the COMMIT fails, or a work fails (or leaves without `commit()`) after it
