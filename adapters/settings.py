@@ -23,7 +23,7 @@ class SettingsError(ValueError):
     """A setting that cannot work; the message names the variable and never its secret."""
 
 
-def _flag(name: str, default: bool) -> bool:
+def flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in _TRUE
 
@@ -85,6 +85,9 @@ class Settings:
     # threads per process of the stages that commit in groups (ingest, split): a group is at
     # most the messages its process's threads hold at once (docs/benchmarks.md, issue 12)
     group_threads: int = 32
+    # PostgreSQL plans the poll's statements once per connection (adapters/persistence/
+    # prepared.py); off behind a transaction-pooling pgbouncer
+    prepared_statements: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -96,13 +99,14 @@ class Settings:
             omnitron_url=env.get("OMNITRON_URL", cls.omnitron_url),
             omnitron_username=env.get("OMNITRON_USERNAME", cls.omnitron_username),
             omnitron_password=env.get("OMNITRON_PASSWORD", cls.omnitron_password),
-            auto_run_ship_the_package_command=_flag("AUTO_RUN_SHIP_THE_PACKAGE_COMMAND", False),
+            auto_run_ship_the_package_command=flag("AUTO_RUN_SHIP_THE_PACKAGE_COMMAND", False),
             poll_interval_seconds=_whole_number("POLL_INTERVAL_SECONDS", 60),
             main_merchant_reference=env.get("MAIN_MERCHANT_REFERENCE", "MAIN"),
             worker_threads=_whole_number("OMS_WORKER_THREADS", 8),
             poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
             group_commit=_whole_number("OMS_GROUP_COMMIT", 64),
             group_threads=_whole_number("OMS_GROUP_THREADS", 32),
+            prepared_statements=flag("OMS_PREPARED_STATEMENTS", True),
         )
 
     @property

@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.persistence import tables as t
 from adapters.persistence.array_literal import IntArray
+from adapters.persistence.prepared import Prepared, enabled
 from domain import ports
 from domain.model import WEB_CHANNEL_TYPES, MerchantOrderItem
 from domain.packaging import status_following
@@ -152,14 +153,23 @@ STATEMENTS = {
     "postgresql": {**_statements(_any), "apply": APPLY},
     "other": _statements(_expanding),
 }
+# on PostgreSQL each runs as a prepared statement (adapters/persistence/prepared.py): planned
+# once per connection, not at every batch
+PREPARED = {
+    name: Prepared.of(f"oms_poll_{name}", statement)
+    for name, statement in STATEMENTS["postgresql"].items()
+}
 
 
 class SqlPollRepository(ports.PollRepository):
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sql = STATEMENTS.get(connection.dialect.name, STATEMENTS["other"])
+        self.prepared = PREPARED if self.sql is STATEMENTS["postgresql"] and enabled() else {}
 
     def _run(self, name: str, **values: Any) -> CursorResult[Any]:
+        if name in self.prepared:
+            return self.prepared[name].run(self.connection, values)
         return self.connection.execute(self.sql[name], values)
 
     def open_cycle(self, cycle: int, when: datetime) -> bool:

@@ -1,0 +1,90 @@
+"""Server-side prepared statements on PostgreSQL: a statement that runs thousands of times is
+planned once per database connection (`PREPARE`), then only executed (`EXECUTE`).
+
+Why: psycopg2 sends every statement as text with its values in it, so PostgreSQL parses and
+plans it at every call. For the poll's five-table joins the planning cost more than running
+them: measured with pg_stat_statements over one 100,000-package cycle, 23 s of planning against
+70 s of execution, the merchant items' join alone 16.5 s (docs/benchmarks.md, issue 12).
+
+How: the SQLAlchemy Core statement is compiled once for PostgreSQL, its named parameters become
+`$1…$n`, and the SQL is prepared on a connection the first time that connection runs it (the
+names already prepared are kept in the connection's `info`, which SQLAlchemy empties when it
+replaces the database connection; a `PREPARE` survives a rolled-back transaction). After five
+executions PostgreSQL keeps a generic plan when it costs no more than the custom ones.
+
+Not for a transaction-pooling pgbouncer (a prepared statement lives in one server session):
+`OMS_PREPARED_STATEMENTS=false` turns them off, and the statements run as before."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, Executable
+from sqlalchemy.dialects import postgresql
+
+from adapters.persistence.array_literal import ints
+from adapters.settings import flag
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+INFO_KEY = "oms_prepared"
+
+
+def enabled() -> bool:
+    """Settings.prepared_statements, read where a repository is made (it has no settings)."""
+    return flag("OMS_PREPARED_STATEMENTS", True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One statement, prepared under `name` on each connection that runs it."""
+
+    name: str
+    sql: str  # with $1…$n
+    parameters: tuple[str, ...]  # the parameter of $1, $2, …
+
+    @classmethod
+    def of(cls, name: str, statement: Executable) -> Prepared:
+        compiled = statement.compile(dialect=postgresql.dialect())  # type: ignore[attr-defined]
+        order: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            key = match.group(1)
+            constant = compiled.params.get(key)
+            if constant is not None:  # the statement's own value stays in it, as a literal:
+                return _literal(constant)  # a partial index's predicate still matches it
+            if key not in order:
+                order.append(key)
+            return f"${order.index(key) + 1}"
+
+        def members(match: re.Match[str]) -> str:  # a literal IN list: its members, inline
+            return ", ".join(_literal(v) for v in compiled.params[match.group(1)])
+
+        sql = POSTCOMPILE.sub(members, PLACEHOLDER.sub(number, compiled.string))
+        return cls(name, sql, tuple(order))
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        """Execute on this connection, preparing it first if the connection has not yet.
+        A list value is sent as an integer array literal (the statements here take id sets)."""
+        done: set[str] = connection.info.setdefault(INFO_KEY, set())
+        if self.name not in done:
+            connection.exec_driver_sql(f"PREPARE {self.name} AS {self.sql}")
+            done.add(self.name)
+        arguments = {
+            p: ints(values[p]) if isinstance(values[p], list | tuple) else values[p]
+            for p in self.parameters
+        }
+        placeholders = ", ".join(f"%({p})s" for p in self.parameters)
+        call = f"EXECUTE {self.name}({placeholders})" if placeholders else f"EXECUTE {self.name}"
+        return connection.exec_driver_sql(call, arguments)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"no literal for {value!r} in a prepared statement")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
