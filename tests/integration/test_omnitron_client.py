@@ -265,3 +265,29 @@ def test_credentials_and_tokens_never_reach_the_logs(
             "error",
         }
     assert any(line["status"] == 503 and line["error"] == "HTTP 503" for line in logs)
+
+
+def test_a_netrc_entry_for_omnitron_does_not_replace_the_token(
+    sim: OmnitronSimulator, sleeps: Sleeps, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests, trusting the environment, would send a ~/.netrc entry's Basic credentials in
+    place of the token header: every call would be refused after a fresh login."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password else\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    orders = client_for(sim, sleeps).orders(["K-1"])
+    assert [o.number for o in orders] == ["K-1"]
+    assert [c for c in calls(sim) if c[2] == 401] == []
+
+
+def test_the_environments_proxy_and_ca_bundle_are_read_once_when_the_client_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "omnitron.internal")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/oms/ca.pem")
+    through = OmnitronClient("https://omnitron.example", "oms", PASSWORD)
+    assert through.session.proxies.get("https") == "http://proxy.example:3128"
+    assert through.session.verify == "/etc/oms/ca.pem" and not through.session.trust_env
+    assert OmnitronClient("https://omnitron.internal", "oms", PASSWORD).session.proxies == {}
