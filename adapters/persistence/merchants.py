@@ -1,11 +1,12 @@
 """SQLAlchemy Core repositories of the merchant side: merchants, processes (transition rows,
-read once per unit of work) and the merchant transition log."""
+read once per worker process and database) and the merchant transition log."""
 
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Row, bindparam, insert, select
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
@@ -66,10 +67,16 @@ class SqlMerchantRepository(ports.MerchantRepository):
         return {r.reference: Merchant(r.reference, r.oms_process, r.name) for r in rows}
 
 
+# The processes' transitions are data that only a migration writes (0004), and a migration is
+# deployed with a restart of the workers: a process reads each one once per database (engine),
+# not in every unit of work (6 % of a poll worker's CPU read them again at every batch).
+_PROCESSES: WeakKeyDictionary[Engine, dict[str, Process | None]] = WeakKeyDictionary()
+
+
 class SqlMerchantProcessRepository(ports.MerchantProcessRepository):
     def __init__(self, connection: Connection):
         self.connection = connection
-        self._cache: dict[str, Process | None] = {}
+        self._cache = _PROCESSES.setdefault(connection.engine, {})
 
     def get(self, name: str) -> Process | None:
         if name not in self._cache:
