@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.messages import OutboxMessage, PollPackages, StartPollCycle
-from domain.omnitron import OmnitronGateway
+from domain.omnitron import OmnitronGateway, OmnitronOrder
 from domain.packaging import TransitionRecord
 from domain.poll_merchant import fire_for_polled
 from domain.polling import POLL_SLUG, BatchResult, resolve
@@ -33,24 +33,29 @@ def tick(now: datetime, interval: int, uow: UnitOfWork, enabled_by_default: bool
 
 
 PLANNED_PER_MESSAGE = 20  # batches one planner message claims, in one statement and transaction
+# batches (one Omnitron read each) one poll message carries: its packages move in one
+# transaction, so a message's fixed costs (the delivery, the transactions, a dozen statements)
+# are paid once per two reads (docs/benchmarks.md, issue 12)
+BATCHES_PER_MESSAGE = 2
 
 
 def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int, after: int = 0) -> int:
     """Plan the next part of a cycle: claim the first due packages above package id `after`
-    into up to PLANNED_PER_MESSAGE batches of `batch_size`, one poll message per batch, and
-    hand the rest of the cycle to a follow-up StartPollCycle(cycle, after=the last id
-    claimed), all in one transaction. So no planner message runs long (100,000 packages are
-    a hundred short messages, not one that passes the actor's time limit), and the first
-    batches are on the queue while the rest are claimed. The chain ends at the first message
-    that finds nothing due. A redelivered planner message claims nothing twice: a claim takes
-    only packages not yet claimed in this cycle. Returns how many packages it claimed."""
+    (up to PLANNED_PER_MESSAGE batches of `batch_size`) into poll messages of up to
+    BATCHES_PER_MESSAGE batches, and hand the rest of the cycle to a follow-up
+    StartPollCycle(cycle, after=the last id claimed), all in one transaction. So no planner
+    message runs long (100,000 packages are a hundred short messages, not one that passes the
+    actor's time limit), and the first batches are on the queue while the rest are claimed.
+    The chain ends at the first message that finds nothing due. A redelivered planner message
+    claims nothing twice: a claim takes only packages not yet claimed in this cycle. Returns
+    how many packages it claimed."""
     with uow:
         ids = uow.polls.claim(cycle, batch_size * PLANNED_PER_MESSAGE, after)
         if ids:  # published first: the planner keeps ahead of its batches
             uow.outbox.add(OutboxMessage(StartPollCycle(cycle, ids[-1])))
-        for start in range(0, len(ids), batch_size):
-            batch = tuple(ids[start : start + batch_size])
-            uow.outbox.add(OutboxMessage(PollPackages(cycle, batch)))
+        size = batch_size * BATCHES_PER_MESSAGE
+        for start in range(0, len(ids), size):
+            uow.outbox.add(OutboxMessage(PollPackages(cycle, tuple(ids[start : start + size]))))
         uow.commit()
     return len(ids)
 
@@ -61,13 +66,22 @@ def poll_packages(
     omnitron: OmnitronGateway,
     clock: Clock = utc_now,
     request_id: str | None = None,
+    batch_size: int | None = None,
 ) -> BatchResult:
-    """One Omnitron read for the batch (no transaction held during it), then every forward move
-    in one transaction with its transition-log line."""
+    """One Omnitron read per batch of `batch_size` packages (all of them when None; no
+    transaction held during the reads), then every forward move in one transaction with its
+    transition-log line."""
     with uow:
         packages = uow.polls.load(package_ids)
-    numbers = sorted({p.order_number for p in packages})
-    found = omnitron.orders(numbers, request_id=request_id) if numbers else []
+    found: list[OmnitronOrder] = []
+    asked: set[str] = set()
+    size = batch_size or len(packages) or 1
+    for start in range(0, len(packages), size):
+        numbers = sorted({p.order_number for p in packages[start : start + size]} - asked)
+        if numbers:  # a later batch does not ask again for an order an earlier one asked for
+            asked.update(numbers)
+            read = request_id if start == 0 or request_id is None else f"{request_id}-{start}"
+            found += omnitron.orders(numbers, request_id=read)
     answers = {order.number: order for order in found}
     resolutions = [
         resolve(p.package_id, p.status, p.item_ids, answers.get(p.order_number)) for p in packages

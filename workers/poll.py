@@ -45,6 +45,7 @@ def poll_packages(*args: Any, **kwargs: Any) -> None:
             bootstrap.unit_of_work(),
             bootstrap.omnitron(),
             request_id=f"poll-{message.cycle}-{message.package_ids[0]}",
+            batch_size=bootstrap.settings().poll_batch_size,
         )
     except OmnitronUnavailable as error:  # only this batch waits; the others go on
         if error.retry_after is None:

@@ -5,11 +5,15 @@ merchant-event path, and the batch's statements do not grow with its packages (i
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from sqlalchemy import Engine, event, func, select
 
+from adapters.omnitron.client import OmnitronClient
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
+from adapters.persistence.unit_of_work import SqlUnitOfWork
+from domain import poll_service
 from domain.statuses import PackageStatus
 from tests.integration.test_packaging import set_status, stored_order
 from tests.integration.test_polling import mark, omnitron, packed_order, poll
@@ -134,3 +138,27 @@ def test_a_batch_costs_the_same_statements_whatever_its_packages(
     one = _statements(engine, omnitron, 1)
     assert _statements(engine, omnitron, 4) == one
     assert first == one + 1  # the merchant process's transitions, read once per database
+
+
+def test_a_message_of_several_batches_reads_omnitron_once_per_batch(
+    engine: Engine, omnitron: OmnitronSimulator
+) -> None:
+    """A poll message carries up to BATCHES_PER_MESSAGE batches: one Omnitron read per batch
+    of batch_size packages (an order a batch asked for is not asked again), one transaction."""
+    orders = _orders(engine, omnitron, 3)
+    packages = _packages(orders)  # each order has several packages: 6 or more in all
+    omnitron.state.log.clear()
+    client = OmnitronClient(omnitron.url, "oms", "oms", backoff=0.01)
+    result = poll_service.poll_packages(
+        packages, SqlUnitOfWork(engine), client, request_id="poll-1-x", batch_size=2
+    )
+    reads = [r for r in omnitron.requests() if r["path"] == "/api/v1/orders/"]
+    asked = [parse_qs(r["query"])["number__in"][0].split(",") for r in reads]
+    batches = [packages[i : i + 2] for i in range(0, len(packages), 2)]
+    assert len(reads) <= len(batches) and all(len(numbers) <= 2 for numbers in asked)
+    numbers = [n for read in asked for n in read]
+    assert sorted(numbers) == sorted({o["number"] for o in orders}), "each order asked once"
+    assert len(result.moved) == len(packages) and result.unknown_orders == []
+    assert reads[0]["request_id"] == "poll-1-x" and len({r["request_id"] for r in reads}) == len(
+        reads
+    )

@@ -41,7 +41,7 @@ def _deliver(engine: Engine, after: int, batch_size: int) -> list[tuple[str, dic
 def test_the_planner_chain_claims_every_due_package_once_in_bounded_parts(
     engine: Engine, omnitron: OmnitronSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(poll_service, "PLANNED_PER_MESSAGE", 2)
+    monkeypatch.setattr(poll_service, "PLANNED_PER_MESSAGE", 4)
     mine = {p for _ in range(4) for p in packed_order(engine, omnitron)["packages"]}  # type: ignore[attr-defined]
     assert len(mine) == 8
     queue = [0]  # the planner messages' cursors, the tick's message first
@@ -54,8 +54,11 @@ def test_the_planner_chain_claims_every_due_package_once_in_bounded_parts(
         planners += 1
         follow = [p for name, p in sent if name == "start_poll_cycle"]
         polls = [p for name, p in sent if name == "poll_packages"]
-        assert len(polls) <= 2, "a planner message claims at most PLANNED_PER_MESSAGE batches"
-        assert all(p["cycle"] == CYCLE and len(p["package_ids"]) == 1 for p in polls)
+        ids = [i for p in polls for i in p["package_ids"]]
+        assert len(ids) <= 4, "a planner message claims at most PLANNED_PER_MESSAGE batches"
+        # a poll message carries BATCHES_PER_MESSAGE batches of batch_size (here 2 of 1)
+        assert all(p["cycle"] == CYCLE and 1 <= len(p["package_ids"]) <= 2 for p in polls)
+        assert len(polls) == (len(ids) + 1) // 2
         batches += [p["package_ids"] for p in polls]
         if polls:  # a follow-up, published before its batches, goes on after the last id
             assert sent[0][0] == "start_poll_cycle" and len(follow) == 1
@@ -69,7 +72,7 @@ def test_the_planner_chain_claims_every_due_package_once_in_bounded_parts(
     claimed = [p for batch in batches for p in batch]
     assert len(claimed) == len(set(claimed)), "no package planned twice in the cycle"
     assert mine <= set(claimed), "no due package left out"
-    assert planners >= len(mine) // 2
+    assert planners >= len(mine) // 4
     with SqlUnitOfWork(engine) as uow:  # nothing due is left for this cycle
         assert uow.polls.claim(CYCLE, 1000) == []
 
