@@ -47,8 +47,8 @@ def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int, after: int = 0) ->
     message runs long (100,000 packages are a hundred short messages, not one that passes the
     actor's time limit), and the first batches are on the queue while the rest are claimed.
     The chain ends at the first message that finds nothing due. A redelivered planner message
-    claims nothing twice: a claim takes only packages not yet claimed in this cycle. Returns
-    how many packages it claimed."""
+    claims nothing twice: each part of a cycle (its cursor) is claimed once. Returns how many
+    packages it claimed."""
     with uow:
         ids = uow.polls.claim(cycle, batch_size * PLANNED_PER_MESSAGE, after)
         if ids:  # published first: the planner keeps ahead of its batches

@@ -193,9 +193,10 @@ class PollRepository(abc.ABC):
 
     @abc.abstractmethod
     def claim(self, cycle: int, limit: int, after: int = 0) -> list[int]:
-        """Claim for this cycle the first `limit` due packages (packed, shipped or
-        attempted_delivery, marketplace channel, not yet claimed in this cycle) whose id is
-        above `after`, in id order, waiting for rows others hold. Returns their ids, sorted."""
+        """Claim the part of this cycle after package id `after`: its first `limit` due
+        packages (packed, shipped or attempted_delivery, marketplace channel), in id order.
+        A part is claimed once per cycle: claimed again, it returns nothing. Returns the ids,
+        sorted."""
 
     @abc.abstractmethod
     def load(self, package_ids: list[int]) -> list[PolledPackage]: ...

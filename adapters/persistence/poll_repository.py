@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
+    delete,
     func,
     select,
     text,
@@ -41,6 +42,7 @@ from domain.polling import (
 from domain.statuses import OrderStatus, PackageStatus
 
 POLLED = [int(s) for s in POLLED_STATES]
+PARTS_KEPT = 86_400  # seconds of cycles whose planned parts are kept
 CANCELLED = int(PackageStatus.cancelled)  # cancelled package items neither decide nor move
 MARKETPLACE_CHANNELS = select(t.channels.c.id).where(
     func.lower(t.channels.c.channel_type).not_in(sorted(WEB_CHANNEL_TYPES))
@@ -71,14 +73,11 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
         "claim": select(p.id)
         .where(
             p.status.in_(POLLED),
-            p.poll_cycle < bindparam("cycle"),
             p.id > bindparam("after"),
             p.channel_id.in_(MARKETPLACE_CHANNELS),
         )
         .order_by(p.id)
-        .limit(bindparam("limit"))
-        .with_for_update(),
-        "mark": update(t.packages).where(in_ids(p.id, "ids")).values(poll_cycle=bindparam("cycle")),
+        .limit(bindparam("limit")),
         "load": select(p.id, p.status, p.number.label("package_number"), o.number, oi.omnitron_id)
         .join(t.orders, o.id == p.order_id)
         .join(t.package_items, pi.package_id == p.id)
@@ -180,19 +179,30 @@ class SqlPollRepository(ports.PollRepository):
             .on_conflict_do_nothing(index_elements=["cycle"])
             .returning(t.poll_cycles.c.cycle)
         )
-        return self.connection.execute(statement).first() is not None
+        opened = self.connection.execute(statement).first() is not None
+        if opened:  # a part's row only guards its cycle against redelivered planner messages
+            parts = t.poll_cycle_parts
+            self.connection.execute(delete(parts).where(parts.c.cycle < cycle - PARTS_KEPT))
+        return opened
 
     def claim(self, cycle: int, limit: int, after: int = 0) -> list[int]:
-        """Two statements: lock the first due packages after id `after` (the partial index of
-        due packages, in id order), then mark them by primary key. The lock waits for a
-        package another transaction holds (a move, a command: short ones) rather than skip
-        it, so a cursor moving on never leaves a package behind in its cycle; once the lock is
-        granted PostgreSQL checks the row again, and a package another claim took for this
-        cycle is left out. The update writes `poll_cycle` only, in no index: a HOT update."""
-        ids = sorted(self._run("claim", cycle=cycle, after=after, limit=limit).scalars())
-        if ids:
-            self._run("mark", ids=ids, cycle=cycle)
-        return ids
+        """Record the part of `cycle` after package id `after`, then read its first `limit` due
+        packages in id order (the partial index of due packages). A part is claimed once: a
+        second claim of it (a redelivered planner message) finds its row and gets nothing, and
+        one running beside the first waits on the row's key until the first commits. No
+        package row is written or locked: a package a move holds is read as it was committed,
+        and the move rechecks its status under its own lock."""
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        parts = t.poll_cycle_parts
+        first = (
+            dialect.insert(parts)
+            .values(cycle=cycle, after_id=after, planned_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["cycle", "after_id"])
+            .returning(parts.c.cycle)
+        )
+        if self.connection.execute(first).first() is None:
+            return []
+        return list(self._run("claim", after=after, limit=limit).scalars())
 
     def load(self, package_ids: list[int]) -> list[PolledPackage]:
         found: dict[int, PolledPackage] = {}

@@ -131,14 +131,11 @@ packages = Table(
     Column("status", SmallInteger, nullable=False),
     Column("created_at", TimeStamp, nullable=False),
     Column("updated_at", TimeStamp, nullable=False),
-    # the last poll cycle that claimed this package (0: never); see domain/polling.py
-    Column("poll_cycle", BigInteger, nullable=False, server_default=text("0")),
     Column("polled_at", TimeStamp),
     UniqueConstraint("channel_id", "number"),
     Index(None, "status"),
     # the poll claim reads only due packages, in id order from its cursor: its cost follows
-    # them, not all packages. `poll_cycle` is in no index, and the table keeps free space on
-    # its pages (fillfactor 70, migration 0008): the claim's update is HOT
+    # them, not all packages (the table keeps free space on its pages: fillfactor 70, 0008)
     Index(
         "ix_packages_due",
         "id",
@@ -264,6 +261,16 @@ poll_cycles = Table(
     # the tick's time bucket (epoch seconds // interval): two schedulers make one cycle
     Column("cycle", BigInteger, primary_key=True, autoincrement=False),
     Column("started_at", TimeStamp, nullable=False),
+)
+
+# one planner message's part of a poll cycle (the due packages above package id `after_id`):
+# written in the claim's transaction, so a part is planned once (migration 0010)
+poll_cycle_parts = Table(
+    "poll_cycle_parts",
+    metadata,
+    Column("cycle", BigInteger, primary_key=True, autoincrement=False),
+    Column("after_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("planned_at", TimeStamp, nullable=False),
 )
 
 runtime_flags = Table(

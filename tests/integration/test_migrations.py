@@ -21,6 +21,7 @@ TABLES = {
     "cargo_conditions",
     "status_reports",
     "poll_cycles",
+    "poll_cycle_parts",
     "runtime_flags",
     "channels",
     "orders",

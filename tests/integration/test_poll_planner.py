@@ -81,7 +81,7 @@ def test_two_planner_chains_at_once_claim_each_package_once(
     postgres_url: str, omnitron: OmnitronSimulator
 ) -> None:
     """A redelivered planner message runs beside the original: both chains start at the same
-    cursor on PostgreSQL's row locks, and the claim's recheck keeps them apart."""
+    cursor, and the second claim of each part waits on the part's key, then gets nothing."""
     engine = make_engine(postgres_url, pool_size=4)
     cycle = CYCLE + 1  # none of this cycle's claims come from the other tests
     mine = {p for _ in range(4) for p in packed_order(engine, omnitron)["packages"]}  # type: ignore[attr-defined]

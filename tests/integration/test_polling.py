@@ -201,12 +201,30 @@ def test_claims_take_each_due_package_once_per_cycle(
     web = stored_order(engine, channel={"id": 50, "name": "Web", "channel_type": "web"})
     set_status(engine, web[0], PackageStatus.packed)  # packed by other means: still not polled
     claimed: list[int] = []
-    with SqlUnitOfWork(engine) as uow:
-        while batch := uow.polls.claim(2_000_000_000, 1):
+    with SqlUnitOfWork(engine) as uow:  # the planner's chain: each part after the last
+        while batch := uow.polls.claim(2_000_000_100, 1, claimed[-1] if claimed else 0):
             claimed += batch
         uow.commit()
     assert set(order["packages"]) <= set(claimed)  # type: ignore[arg-type]
     assert web[0] not in claimed and len(claimed) == len(set(claimed))
-    with SqlUnitOfWork(engine) as uow:
-        assert uow.polls.claim(2_000_000_000, 1000) == []
+    with SqlUnitOfWork(engine) as uow:  # each part again (redelivered planner messages)
+        assert uow.polls.claim(2_000_000_100, 1000) == []
+        assert all(uow.polls.claim(2_000_000_100, 1, after) == [] for after in claimed)
     requests.delete(f"{omnitron.url}/sim/requests", timeout=5)
+
+
+def test_a_new_cycle_forgets_the_planned_parts_of_cycles_a_day_old(engine: Engine) -> None:
+    old, recent = 1_900_000_000, 1_900_000_000 + 86_400
+    now = datetime.now(UTC)
+    with SqlUnitOfWork(engine) as uow:
+        for cycle in (old, recent):
+            assert uow.polls.open_cycle(cycle, now)
+            uow.polls.claim(cycle, 1)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.polls.open_cycle(recent + 1, now)
+        uow.commit()
+    with engine.connect() as c:
+        parts = t.poll_cycle_parts
+        cycles = c.execute(select(parts.c.cycle).where(parts.c.cycle.in_([old, recent])))
+        assert sorted(cycles.scalars()) == [recent], "a day and a second old: gone"

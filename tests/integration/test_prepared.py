@@ -53,7 +53,7 @@ def test_the_statements_own_values_stay_in_its_text() -> None:
     index whose predicate names them (the poll's due index) still serves the generic plan."""
     claim = PREPARED["claim"]
     assert "packages.status IN (500, 700, 720)" in claim.sql
-    assert claim.parameters == ("cycle", "after", "limit")
+    assert claim.parameters == ("after", "limit")
     statement = Prepared.of(
         "oms_test_quotes",
         select(t.channels.c.id).where(
