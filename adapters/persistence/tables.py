@@ -135,7 +135,7 @@ packages = Table(
     UniqueConstraint("channel_id", "number"),
     Index(None, "status"),
     # the poll claim reads only due packages, in id order from its cursor: its cost follows
-    # them, not all packages (the table keeps free space on its pages: fillfactor 70, 0008)
+    # them, not all packages
     Index(
         "ix_packages_due",
         "id",
@@ -213,8 +213,16 @@ transition_log = Table(
     Column("to_status", SmallInteger),
     Column("outcome", String(10), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("message_id", String(64), unique=True),
+    Column("message_id", String(64)),
     Column("created_at", TimeStamp, nullable=False),
+    # one row per command message; the poll's rows (no message) are not in it (migration 0011)
+    Index(
+        "uq_transition_log_message_id",
+        "message_id",
+        unique=True,
+        postgresql_where=text("message_id IS NOT NULL"),
+        sqlite_where=text("message_id IS NOT NULL"),
+    ),
 )
 
 shipments = Table(
@@ -329,8 +337,16 @@ merchant_transition_log = Table(
     Column("reason", Text, nullable=False),
     Column("message_id", String(64)),
     Column("created_at", TimeStamp, nullable=False),
-    # a redelivered message finds its first outcomes; NULL ids (pipeline events) never clash
-    UniqueConstraint("message_id", "item_reference"),
+    # a redelivered message finds its first outcomes; rows of no message (the pipeline's and
+    # the poll's events) never clash, and are not in the index (migration 0011)
+    Index(
+        "uq_merchant_transition_log_message_id_item_reference",
+        "message_id",
+        "item_reference",
+        unique=True,
+        postgresql_where=text("message_id IS NOT NULL"),
+        sqlite_where=text("message_id IS NOT NULL"),
+    ),
 )
 
 api_tokens = Table(
