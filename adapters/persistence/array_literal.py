@@ -41,7 +41,15 @@ def bools(values: Sequence[Any]) -> str:
 
 
 def texts(values: Sequence[Any]) -> str:
+    """A column of one value (a log's rows mostly share their event, outcome, states and
+    reason) is quoted once."""
+    if len(values) > 1 and len(set(values)) == 1:
+        return "{" + ",".join([_element(values[0])] * len(values)) + "}"
     return "{" + ",".join("NULL" if v is None else _text(v) for v in values) + "}"
+
+
+def _element(value: Any) -> str:
+    return "NULL" if value is None else _text(value)
 
 
 def jsons(values: Sequence[Any]) -> str:
