@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
@@ -34,7 +35,7 @@ class SqlUnitOfWork(UnitOfWork):
     def __init__(self, engine: Engine, publisher: Publisher | None = None):
         self.engine = engine
         self.publisher = publisher
-        self._known_channels: set[int] = _known_channels.setdefault(id(engine), set())
+        self._known_channels: set[int] = _known_channels.setdefault(engine, set())
         self.connection: Connection | None = None
         self.transaction: RootTransaction | None = None
 
@@ -93,4 +94,7 @@ class SqlUnitOfWork(UnitOfWork):
             self.transaction.rollback()
 
 
-_known_channels: dict[int, set[int]] = {}
+# channels stored per database (engine), held weakly: keyed by id(engine), a new engine on
+# another database that took a dropped one's address found its channels "known" and skipped
+# the insert (a foreign key failure seen once in the SQLite tests)
+_known_channels: WeakKeyDictionary[Engine, set[int]] = WeakKeyDictionary()
