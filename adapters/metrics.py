@@ -23,7 +23,7 @@ HELP = {
     "oms_reports_failed_total": "Status report attempts that failed (retried or dead-lettered).",
     "oms_poll_packages_total": "Packages polled, by outcome (moved, unchanged, unknown_order).",
     "oms_poll_malformed_answers_total": "Orders whose Omnitron poll answer could not be read.",
-    "oms_poll_batch_seconds": "Duration of one poll batch (Omnitron read and moves).",
+    "oms_poll_batch_seconds": "Duration of one poll message (its batches' reads and moves).",
     "oms_group_commit_groups_total": "Transactions group commit ran, by stage.",
     "oms_group_commit_messages_total": "Messages written by group commit, by stage "
     "(divided by the groups: the mean group size).",
