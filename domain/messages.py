@@ -51,6 +51,9 @@ class StartPollCycle(Command):
         return {"cycle": self.cycle, "after": self.after} if self.after else {"cycle": self.cycle}
 
 
+POLL_MESSAGE_MAX_PACKAGES = 1000  # the poll_packages contract's bound (schemas/poll.py)
+
+
 @dataclass(frozen=True)
 class PollPackages(Command):
     name: ClassVar[str] = "poll_packages"

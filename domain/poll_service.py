@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.messages import OutboxMessage, PollPackages, StartPollCycle
+from domain.messages import (
+    POLL_MESSAGE_MAX_PACKAGES,
+    OutboxMessage,
+    PollPackages,
+    StartPollCycle,
+)
 from domain.omnitron import OmnitronGateway, OmnitronOrder
 from domain.packaging import TransitionRecord
 from domain.poll_merchant import fire_for_polled
@@ -53,7 +58,8 @@ def start_cycle(cycle: int, uow: UnitOfWork, batch_size: int, after: int = 0) ->
         ids = uow.polls.claim(cycle, batch_size * PLANNED_PER_MESSAGE, after)
         if ids:  # published first: the planner keeps ahead of its batches
             uow.outbox.add(OutboxMessage(StartPollCycle(cycle, ids[-1])))
-        size = batch_size * BATCHES_PER_MESSAGE
+        size = batch_size * BATCHES_PER_MESSAGE  # one batch alone when two pass the bound
+        size = size if size <= POLL_MESSAGE_MAX_PACKAGES else batch_size
         for start in range(0, len(ids), size):
             uow.outbox.add(OutboxMessage(PollPackages(cycle, tuple(ids[start : start + size]))))
         uow.commit()

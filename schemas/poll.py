@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from domain.messages import POLL_MESSAGE_MAX_PACKAGES
 from schemas.errors import validate
 
 
@@ -19,7 +20,7 @@ class StartPollCycleMessage(BaseModel):
 class PollPackagesMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", title="PollPackages")
     cycle: StrictInt = Field(ge=1)
-    package_ids: list[StrictInt] = Field(min_length=1, max_length=1000)
+    package_ids: list[StrictInt] = Field(min_length=1, max_length=POLL_MESSAGE_MAX_PACKAGES)
 
 
 def parse_start_cycle(body: Any) -> StartPollCycleMessage:
