@@ -85,9 +85,6 @@ class Settings:
     # threads per process of the stages that commit in groups (ingest, split): a group is at
     # most the messages its process's threads hold at once (docs/benchmarks.md, issue 12)
     group_threads: int = 32
-    # PostgreSQL plans the poll's statements once per connection (adapters/persistence/
-    # prepared.py); off behind a transaction-pooling pgbouncer
-    prepared_statements: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -106,7 +103,6 @@ class Settings:
             poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
             group_commit=_whole_number("OMS_GROUP_COMMIT", 64),
             group_threads=_whole_number("OMS_GROUP_THREADS", 32),
-            prepared_statements=flag("OMS_PREPARED_STATEMENTS", True),
         )
 
     @property

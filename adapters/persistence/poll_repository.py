@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from adapters.persistence import tables as t
 from adapters.persistence.array_literal import IntArray
 from adapters.persistence.prepared import Prepared, enabled
+from adapters.persistence.repositories import insert_ignoring
 from domain import ports
 from domain.model import WEB_CHANNEL_TYPES, MerchantOrderItem
 from domain.packaging import status_following
@@ -159,12 +160,18 @@ PREPARED = {
     for name, statement in STATEMENTS["postgresql"].items()
 }
 
+# a planner message's part of a cycle, recorded once (claim)
+INSERT_PART = insert_ignoring(
+    t.poll_cycle_parts, "cycle", "after_id", returning=t.poll_cycle_parts.c.cycle
+)
+
 
 class SqlPollRepository(ports.PollRepository):
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sql = STATEMENTS.get(connection.dialect.name, STATEMENTS["other"])
         self.prepared = PREPARED if self.sql is STATEMENTS["postgresql"] and enabled() else {}
+        self.insert_part = INSERT_PART[connection.dialect.name]
 
     def _run(self, name: str, **values: Any) -> CursorResult[Any]:
         if name in self.prepared:
@@ -192,15 +199,8 @@ class SqlPollRepository(ports.PollRepository):
         one running beside the first waits on the row's key until the first commits. No
         package row is written or locked: a package a move holds is read as it was committed,
         and the move rechecks its status under its own lock."""
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        parts = t.poll_cycle_parts
-        first = (
-            dialect.insert(parts)
-            .values(cycle=cycle, after_id=after, planned_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["cycle", "after_id"])
-            .returning(parts.c.cycle)
-        )
-        if self.connection.execute(first).first() is None:
+        part = {"cycle": cycle, "after_id": after, "planned_at": datetime.now(UTC)}
+        if self.connection.execute(self.insert_part, part).first() is None:
             return []
         return list(self._run("claim", after=after, limit=limit).scalars())
 

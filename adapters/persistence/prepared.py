@@ -34,7 +34,8 @@ INFO_KEY = "oms_prepared"
 
 
 def enabled() -> bool:
-    """Settings.prepared_statements, read where a repository is made (it has no settings)."""
+    """OMS_PREPARED_STATEMENTS (default true), read where a repository is made: a repository
+    has a connection, not the settings."""
     return flag("OMS_PREPARED_STATEMENTS", True)
 
 

@@ -72,7 +72,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _insert_ignoring(table: Table, *keys: str, returning: Column[Any]) -> dict[str, Insert]:
+def insert_ignoring(table: Table, *keys: str, returning: Column[Any]) -> dict[str, Insert]:
     """INSERT ... ON CONFLICT (keys) DO NOTHING RETURNING, per dialect."""
     return {
         name: dialect.insert(table)
@@ -82,8 +82,8 @@ def _insert_ignoring(table: Table, *keys: str, returning: Column[Any]) -> dict[s
     }
 
 
-INSERT_CHANNEL = _insert_ignoring(t.channels, "id", returning=t.channels.c.id)
-INSERT_ORDER = _insert_ignoring(t.orders, "channel_id", "number", returning=t.orders.c.id)
+INSERT_CHANNEL = insert_ignoring(t.channels, "id", returning=t.channels.c.id)
+INSERT_ORDER = insert_ignoring(t.orders, "channel_id", "number", returning=t.orders.c.id)
 
 
 class SqlChannelRepository(ports.ChannelRepository):
