@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 CURRENCY_EXPONENTS: dict[str, int] = {"try": 2, "eur": 2, "usd": 2, "gbp": 2, "jpy": 0}
 
@@ -67,6 +68,14 @@ def parse_rate(text: str) -> Fraction:
     if rate > 100:
         raise MoneyError(f"{text!r} is above 100 percent")
     return rate
+
+
+@lru_cache(maxsize=1024)
+def rate_of(text: str) -> Fraction:
+    """The exact value of a rate's decimal text, as stored or as sent: few distinct rates
+    recur on every line, and parsing a Fraction from text costs more than the line's
+    arithmetic (Fractions are immutable, so the cached one is shared safely)."""
+    return Fraction(text)
 
 
 def round_half_up(value: Fraction) -> int:

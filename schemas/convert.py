@@ -4,13 +4,12 @@ the currency and the computed totals. Every problem is reported as 'path: rule'.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from typing import Any
 
 from pydantic import ValidationError
 
 from domain.model import CargoCompany, Channel, Expense, Order, OrderItem, Product
-from domain.money import MoneyError, format_minor_units, to_minor_units
+from domain.money import MoneyError, format_minor_units, rate_of, to_minor_units
 from domain.statuses import OrderStatus
 from domain.totals import totals_of
 from schemas.errors import InvalidMessage
@@ -68,7 +67,7 @@ def _item(index: int, item: ItemIn, main_merchant: str, money: _Money) -> OrderI
         product_offer_reference=item.product_offer_reference,
         quantity=item.quantity,
         price=price,
-        tax_rate=Fraction(item.tax_rate),
+        tax_rate=rate_of(item.tax_rate),
         discount_amount=discount,
         tracking_number=item.tracking_number,
         status=OrderStatus.from_code(item.status),
@@ -94,14 +93,14 @@ def _to_domain(model: InboundOrder, main_merchant: str) -> Order:
                 type=e.type,
                 name=e.name,
                 amount=money(f"expenses[{index}].amount", e.amount),
-                tax_rate=Fraction(e.tax_rate),
+                tax_rate=rate_of(e.tax_rate),
                 merchant_reference=e.merchant_reference,
             )
         )
     shipping = money("shipping_amount", model.shipping_amount)
     if shipping:
         kind, name = MARKETPLACE_SHIPPING
-        expenses.append(Expense(kind, name, shipping, Fraction(model.shipping_tax_rate)))
+        expenses.append(Expense(kind, name, shipping, rate_of(model.shipping_tax_rate)))
     amount = None if model.amount is None else money("amount", model.amount)
     if money.problems:
         raise InvalidMessage(money.problems)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,7 +17,13 @@ from pydantic import (
     field_validator,
 )
 
-from domain.money import CURRENCY_EXPONENTS, MoneyError, check_decimal_text, currency_exponent
+from domain.money import (
+    CURRENCY_EXPONENTS,
+    MoneyError,
+    check_decimal_text,
+    currency_exponent,
+    rate_of,
+)
 from domain.statuses import OrderStatus
 
 _DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
@@ -54,7 +59,7 @@ def _currency(value: Any) -> str:
 
 def _rate(value: Any) -> str:
     text = _decimal_text(value)
-    if Fraction(text) > 100:
+    if rate_of(text) > 100:
         raise ValueError(f"{text!r} is above 100 percent")
     return text
 

@@ -12,26 +12,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, TextClause, insert, text
+from sqlalchemy import Connection, Table, insert, text
 
 from adapters.persistence.array_literal import Encoder, encoder_for
+from adapters.persistence.driver import DriverStatement
 
 # (table, columns, numbered) -> the statement and each column's array encoder
-_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], tuple[TextClause, list[Encoder]]] = {}
+_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], tuple[DriverStatement, list[Encoder]]] = {}
 
 
 def _statement(
     connection: Connection, table: Table, names: tuple[str, ...], numbered: bool
-) -> tuple[TextClause, list[Encoder]]:
-    """Built once per (table, columns, kind): a new text() per call would cost a cache key and
-    a compile each time. One array parameter per column, sent as an array literal
+) -> tuple[DriverStatement, list[Encoder]]:
+    """Built once per (table, columns, kind), and run on the driver's cursor, prepared once per
+    connection (driver.py). One array parameter per column, sent as an array literal
     (array_literal.py) that the server casts to the column's array type."""
     key = (table.name, names, numbered)
     found = _STATEMENTS.get(key)
     if found is None:
         dialect = connection.dialect
         arrays = ", ".join(
-            f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+            f"CAST(${i + 1} AS {table.c[name].type.compile(dialect=dialect)}[])"
             for i, name in enumerate(names)
         )
         columns = ", ".join(names)
@@ -47,7 +48,7 @@ def _statement(
             )
         else:
             sql = f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})"
-        found = text(sql), [encoder_for(table.c[name].type) for name in names]
+        found = DriverStatement(sql), [encoder_for(table.c[name].type) for name in names]
         _STATEMENTS[key] = found
     return found
 
@@ -67,7 +68,7 @@ def _sequence(connection: Connection, table: Table) -> str:
     return found
 
 
-_RESERVE: dict[str, TextClause] = {}
+_RESERVE: dict[str, DriverStatement] = {}
 
 
 def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -76,42 +77,65 @@ def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
     back insert leaves one."""
     statement = _RESERVE.get(table.name)
     if statement is None:
-        sql = f"SELECT nextval('{_sequence(connection, table)}') FROM generate_series(1, :count)"
-        statement = _RESERVE[table.name] = text(sql)
-    return list(connection.execute(statement, {"count": count}).scalars())
+        sql = f"SELECT nextval('{_sequence(connection, table)}') FROM generate_series(1, $1)"
+        statement = _RESERVE[table.name] = DriverStatement(sql)
+    return statement.scalars(connection, count)
 
 
-def _columns(
-    rows: list[dict[str, Any]], names: tuple[str, ...], encoders: list[Encoder]
-) -> dict[str, Any]:
-    return {
-        f"c{i}": encode([row[name] for row in rows])
-        for i, (name, encode) in enumerate(zip(names, encoders, strict=True))
-    }
+def insert_columns(connection: Connection, table: Table, columns: dict[str, list[Any]]) -> None:
+    """Rows given column by column (`{name: values}`, every list as long): no dict per row,
+    which cost more than the row's encoding for the group's widest tables."""
+    if not _count(columns):
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), _rows(columns))
+        return
+    names = tuple(columns)
+    statement, encoders = _statement(connection, table, names, numbered=False)
+    pairs = zip(names, encoders, strict=True)
+    statement.run(connection, *[encode(columns[name]) for name, encode in pairs])
+
+
+def insert_columns_with_ids(
+    connection: Connection, table: Table, columns: dict[str, list[Any]]
+) -> list[int]:
+    """As insert_columns, returning the new ids in the rows' order: one statement that numbers
+    the rows (WITH ORDINALITY), takes an id per row from the table's sequence, inserts them and
+    returns the ids by row number (RETURNING itself promises no order)."""
+    if not _count(columns):
+        return []
+    if connection.dialect.name != "postgresql":
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(connection.execute(returning, _rows(columns)).scalars())
+    names = tuple(columns)
+    statement, encoders = _statement(connection, table, names, numbered=True)
+    pairs = zip(names, encoders, strict=True)
+    return statement.scalars(connection, *[encode(columns[name]) for name, encode in pairs])
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    names = tuple(rows[0])
-    statement, encoders = _statement(connection, table, names, numbered=False)
-    connection.execute(statement, _columns(rows, names, encoders))
+    if rows:
+        insert_columns(connection, table, _columns(rows))
 
 
 def insert_rows_with_ids(
     connection: Connection, table: Table, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert `rows` and return their new ids, in the rows' order: one statement that numbers
-    the rows (WITH ORDINALITY), takes an id per row from the table's sequence, inserts them and
-    returns the ids by row number (RETURNING itself promises no order)."""
-    if not rows:
-        return []
-    if connection.dialect.name != "postgresql":
-        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(connection.execute(returning, rows).scalars())
-    names = tuple(rows[0])
-    statement, encoders = _statement(connection, table, names, numbered=True)
-    return list(connection.execute(statement, _columns(rows, names, encoders)).scalars())
+    """Insert `rows` and return their new ids, in the rows' order (insert_columns_with_ids)."""
+    return insert_columns_with_ids(connection, table, _columns(rows)) if rows else []
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in rows[0]}
+
+
+def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _count(columns: dict[str, list[Any]]) -> int:
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0

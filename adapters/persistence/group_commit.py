@@ -35,12 +35,14 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 
 from adapters import metrics
+from adapters.persistence.driver import WRITES_KEY
 from adapters.persistence.group_unit_of_work import GroupReads, GroupUnitOfWork, GroupWrites
 from adapters.persistence.unit_of_work import Publisher, SqlUnitOfWork
 from domain.messages import OutboxMessage
 from domain.ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
+_LISTENING = threading.Lock()
 R = TypeVar("R")
 Work = Callable[[UnitOfWork], R]
 
@@ -49,19 +51,22 @@ class _Alone(Exception):
     """The group cannot keep one work's part: every work runs again alone."""
 
 
-class _WriteCounter:
-    """Counts the group connection's statements that changed rows."""
+def _count_writes(
+    conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any
+) -> None:
+    """(Every statement of the engine.) One more statement that changed rows on this database
+    connection, in its info, where driver.py counts its own."""
+    changes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if changes and cursor.rowcount != 0:
+        info = conn.info
+        info[WRITES_KEY] = info.get(WRITES_KEY, 0) + 1
 
-    def __init__(self, connection: Connection):
-        self.count = 0
-        event.listen(connection, "after_cursor_execute", self._executed)
 
-    def _executed(
-        self, conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any
-    ) -> None:
-        changes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-        if changes and cursor.rowcount != 0:
-            self.count += 1
+def _writes(connection: Connection) -> int:
+    """Statements that changed rows on this connection so far (compared before and after a
+    work): through SQLAlchemy (_count_writes) and on the driver's cursor (driver.py). One
+    listener per engine: a listener per group's connection cost 1 % of a worker's CPU."""
+    return connection.info.get(WRITES_KEY, 0)
 
 
 def _from_the_database(error: BaseException) -> bool:
@@ -105,6 +110,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self.sizes: deque[int] = deque(maxlen=1000)  # of the last groups (tests, profiling)
         self.fallbacks = 0
+        with _LISTENING:
+            if not event.contains(engine, "after_cursor_execute", _count_writes):
+                event.listen(engine, "after_cursor_execute", _count_writes)
 
     def run(self, work: Work[R], key: int | None = None) -> R:
         """Run `work` in a group; `key` names the order it will read (loaded for the group)."""
@@ -166,11 +174,10 @@ class GroupCommitter:
         outcomes: list[tuple[Any, BaseException | None, GroupUnitOfWork]] = []
         try:
             with self.engine.connect() as connection, connection.begin():
-                written = _WriteCounter(connection)
                 writes = GroupWrites()
                 reads = GroupReads({job.key for job in batch if job.key is not None}, len(batch))
                 for job in batch:
-                    result, failure, uow = self._run_shared(job, connection, written, reads)
+                    result, failure, uow = self._run_shared(job, connection, reads)
                     outcomes.append((result, failure, uow))
                     if uow.committed:
                         writes.extend(uow.writes)
@@ -192,7 +199,7 @@ class GroupCommitter:
             job.finish(result, failure)
 
     def _run_shared(
-        self, job: _Job[Any], connection: Connection, written: _WriteCounter, reads: GroupReads
+        self, job: _Job[Any], connection: Connection, reads: GroupReads
     ) -> tuple[Any, BaseException | None, GroupUnitOfWork]:
         """Run one work in the group's transaction. Its deferred rows are its own until the
         flush; rows it wrote at once (an order's row, a merchant on first sight) are the
@@ -200,15 +207,15 @@ class GroupCommitter:
         commit() after writing), or whose statement failed, raises _Alone: the group is rolled
         back and every work runs in a transaction of its own."""
         uow = GroupUnitOfWork(self.engine, connection, GroupWrites(), reads)
-        before = written.count
+        before = _writes(connection)
         try:
             result = job.context.run(job.work, uow)
         except Exception as error:
-            if written.count > before or _from_the_database(error):
+            if _writes(connection) > before or _from_the_database(error):
                 raise _Alone() from error
             uow.committed = False
             return None, error, uow
-        if not uow.committed and written.count > before:
+        if not uow.committed and _writes(connection) > before:
             raise _Alone() from RuntimeError("a work left without commit() after writing")
         return result, None, uow
 

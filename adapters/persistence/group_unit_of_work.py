@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, update
 
 from adapters.persistence import tables as t
+from adapters.persistence.array_literal import ints
 from adapters.persistence.bulk import insert_rows, reserve_ids
+from adapters.persistence.driver import DriverStatement
 from adapters.persistence.merchant_orders import SqlMerchantOrderRepository, SqlOutbox
 from adapters.persistence.merchants import SqlMerchantLog, SqlMerchantRepository
 from adapters.persistence.repositories import SqlOrderRepository, order_row
@@ -23,6 +25,9 @@ MARK_SPLIT_MANY = (
     update(t.orders)
     .where(t.orders.c.id.in_(bindparam("order_ids", expanding=True)))
     .values(split=True)
+)
+MARK_SPLIT_ALL = DriverStatement(
+    "UPDATE orders SET split = true WHERE id = ANY(CAST($1 AS BIGINT[]))"
 )
 
 
@@ -55,7 +60,11 @@ class GroupWrites:
         SqlOutbox(connection).write(self.outbox)
         SqlMerchantOrderRepository(connection).add_all(self.merchant_orders)
         SqlMerchantLog(connection).add_all(self.merchant_log)
-        if self.split:
+        if not self.split:
+            return
+        if connection.dialect.name == "postgresql":  # an expanding IN cost 3 % of the CPU
+            MARK_SPLIT_ALL.run(connection, ints(self.split))
+        else:
             connection.execute(MARK_SPLIT_MANY, {"order_ids": self.split})
 
 

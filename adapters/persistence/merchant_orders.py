@@ -6,7 +6,12 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 
 from adapters.persistence import tables as t
-from adapters.persistence.bulk import insert_rows, insert_rows_with_ids
+from adapters.persistence.bulk import (
+    insert_columns,
+    insert_columns_with_ids,
+    insert_rows,
+    insert_rows_with_ids,
+)
 from adapters.persistence.codec import totals_from
 from adapters.persistence.repositories import now
 from domain import ports
@@ -77,37 +82,34 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         )
         for (_, package, _), package_id in zip(with_package, package_ids, strict=True):
             package.id = package_id
-        insert_rows(
+        package_items = [(p.id, item) for _, p, _ in with_package for item in p.items]
+        insert_columns(
             self.connection,
             t.package_items,
-            [
-                {
-                    "package_id": package.id,
-                    "order_item_id": item.order_item_id,
-                    "quantity": item.quantity,
-                    "status": int(item.status),
-                }
-                for _, package, _ in with_package
-                for item in package.items
-            ],
+            {
+                "package_id": [package_id for package_id, _ in package_items],
+                "order_item_id": [item.order_item_id for _, item in package_items],
+                "quantity": [item.quantity for _, item in package_items],
+                "status": [int(item.status) for _, item in package_items],
+            },
         )
 
     def _add_items(self, merchant_orders: list[MerchantOrder]) -> None:
-        rows = [
-            {
-                "merchant_order_id": mo.id,
-                "order_item_id": item.order_item_id,
-                "reference": item.reference,
-                "state": item.state,
-                "process": item.process,
-            }
-            for mo in merchant_orders
-            for item in mo.items
-        ]
-        if not rows:
+        pairs = [(mo.id, item) for mo in merchant_orders for item in mo.items]
+        if not pairs:
             return
-        item_ids = insert_rows_with_ids(self.connection, t.merchant_order_items, rows)
-        items = [item for mo in merchant_orders for item in mo.items]
+        items = [item for _, item in pairs]
+        item_ids = insert_columns_with_ids(
+            self.connection,
+            t.merchant_order_items,
+            {
+                "merchant_order_id": [mo_id for mo_id, _ in pairs],
+                "order_item_id": [item.order_item_id for item in items],
+                "reference": [item.reference for item in items],
+                "state": [item.state for item in items],
+                "process": [item.process for item in items],
+            },
+        )
         for item, item_id in zip(items, item_ids, strict=True):
             item.id = item_id
 

@@ -10,7 +10,9 @@ from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
-from adapters.persistence.bulk import insert_rows
+from adapters.persistence.array_literal import texts
+from adapters.persistence.bulk import insert_columns
+from adapters.persistence.driver import DriverStatement
 from adapters.persistence.repositories import now
 from domain import ports
 from domain.merchant_oms import (
@@ -26,6 +28,12 @@ from domain.model import Merchant
 SELECT_MERCHANTS = select(
     t.merchants.c.reference, t.merchants.c.oms_process, t.merchants.c.name
 ).where(t.merchants.c.reference.in_(bindparam("references", expanding=True)))
+
+# the same on the driver's cursor, prepared (driver.py): planning it cost more than running it
+GET_MERCHANTS = DriverStatement(
+    "SELECT reference, oms_process, name FROM merchants"
+    " WHERE reference = ANY(CAST($1 AS VARCHAR[]))"
+)
 
 
 class SqlMerchantRepository(ports.MerchantRepository):
@@ -63,7 +71,11 @@ class SqlMerchantRepository(ports.MerchantRepository):
         return {reference: found[reference] for reference in default_processes}
 
     def _select(self, references: list[str]) -> dict[str, Merchant]:
-        rows = self.connection.execute(SELECT_MERCHANTS, {"references": references}).all()
+        rows: Any
+        if self.connection.dialect.name == "postgresql":  # the split's, once per group
+            rows = GET_MERCHANTS.rows(self.connection, texts(references))
+        else:
+            rows = self.connection.execute(SELECT_MERCHANTS, {"references": references})
         return {r.reference: Merchant(r.reference, r.oms_process, r.name) for r in rows}
 
 
@@ -102,25 +114,22 @@ class SqlMerchantLog(ports.MerchantLog):
     def add_all(self, records: list[MerchantTransitionRecord]) -> None:
         if not records:
             return
-        insert_rows(
+        insert_columns(
             self.connection,
             t.merchant_transition_log,
-            [
-                {
-                    "order_id": r.order_id,
-                    "merchant_order_reference": r.merchant_order_reference,
-                    "item_reference": r.item_reference,
-                    "event": r.event,
-                    "source": r.source.value,
-                    "outcome": r.outcome.value,
-                    "from_state": r.from_state,
-                    "to_state": r.to_state,
-                    "reason": r.reason,
-                    "message_id": r.message_id,
-                    "created_at": r.at or now(),
-                }
-                for r in records
-            ],
+            {
+                "order_id": [r.order_id for r in records],
+                "merchant_order_reference": [r.merchant_order_reference for r in records],
+                "item_reference": [r.item_reference for r in records],
+                "event": [r.event for r in records],
+                "source": [r.source.value for r in records],
+                "outcome": [r.outcome.value for r in records],
+                "from_state": [r.from_state for r in records],
+                "to_state": [r.to_state for r in records],
+                "reason": [r.reason for r in records],
+                "message_id": [r.message_id for r in records],
+                "created_at": [r.at or now() for r in records],
+            },
         )
 
     def by_message(self, message_id: str) -> list[MerchantTransitionRecord]:

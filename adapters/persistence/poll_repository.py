@@ -170,12 +170,15 @@ class SqlPollRepository(ports.PollRepository):
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sql = STATEMENTS.get(connection.dialect.name, STATEMENTS["other"])
-        self.prepared = PREPARED if self.sql is STATEMENTS["postgresql"] and enabled() else {}
-        self.insert_part = INSERT_PART[connection.dialect.name]
+        self._prepared: dict[str, Prepared] | None = None  # read on first use: every unit of
+        self.insert_part = INSERT_PART[connection.dialect.name]  # work makes one, few run it
 
     def _run(self, name: str, **values: Any) -> CursorResult[Any]:
-        if name in self.prepared:
-            return self.prepared[name].run(self.connection, values)
+        if self._prepared is None:
+            postgres = self.sql is STATEMENTS["postgresql"]
+            self._prepared = PREPARED if postgres and enabled() else {}
+        if name in self._prepared:
+            return self._prepared[name].run(self.connection, values)
         return self.connection.execute(self.sql[name], values)
 
     def open_cycle(self, cycle: int, when: datetime) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import BindParameter, Column, Connection, Insert, Table, bindparam, select, update
@@ -11,8 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.persistence import tables as t
-from adapters.persistence.bulk import insert_rows, insert_rows_with_ids
+from adapters.persistence.array_literal import ints
+from adapters.persistence.bulk import insert_columns_with_ids, insert_rows
 from adapters.persistence.codec import rate_text, totals_from
+from adapters.persistence.driver import DriverStatement
 from domain import ports
 from domain.errors import ConflictingOrderItems, InvalidInput
 from domain.model import (
@@ -23,6 +24,7 @@ from domain.model import (
     OrderItem,
     Product,
 )
+from domain.money import rate_of
 from domain.statuses import OrderStatus
 
 # Statements built once: SQLAlchemy memoises their cache keys, which matters on the hot path.
@@ -64,6 +66,28 @@ SELECT_EXPENSES_OF_ORDERS = (
     select(t.expenses)
     .where(t.expenses.c.order_id.in_(_ORDER_IDS))
     .order_by(t.expenses.c.order_id, t.expenses.c.position)
+)
+
+
+def _columns_of(table: Table) -> str:
+    return ", ".join(f"{table.name}.{column.name}" for column in table.c)
+
+
+# the same three reads on the driver's cursor (PostgreSQL), the ids one array literal
+GET_ORDERS = DriverStatement(
+    f"SELECT {_columns_of(t.orders)}, channels.name AS channel_name, channels.channel_type"
+    " FROM orders JOIN channels ON channels.id = orders.channel_id"
+    " WHERE orders.id = ANY(CAST($1 AS BIGINT[])) ORDER BY orders.id"
+)
+GET_ORDERS_FOR_UPDATE = DriverStatement(GET_ORDERS.sql + " FOR UPDATE OF orders")
+GET_ITEMS = DriverStatement(
+    f"SELECT {_columns_of(t.order_items)} FROM order_items"
+    " WHERE order_items.order_id = ANY(CAST($1 AS BIGINT[])) ORDER BY order_items.id"
+)
+GET_EXPENSES = DriverStatement(
+    f"SELECT {_columns_of(t.expenses)} FROM expenses"
+    " WHERE expenses.order_id = ANY(CAST($1 AS BIGINT[]))"
+    " ORDER BY expenses.order_id, expenses.position"
 )
 MARK_SPLIT = update(t.orders).where(t.orders.c.id == bindparam("order_id")).values(split=True)
 
@@ -141,35 +165,32 @@ class SqlOrderRepository(ports.OrderRepository):
             raise InvalidInput(f"a value does not fit its column: {error.orig}") from None
 
     def _add_items(self, orders: list[Order]) -> None:
-        rows = [
-            {
-                "order_id": order.id,
-                "omnitron_id": i.omnitron_id,
-                "sku": i.product.sku,
-                "name": i.product.name,
-                "barcode": i.product.barcode,
-                "merchant_reference": i.merchant_reference,
-                "product_offer_reference": i.product_offer_reference,
-                "quantity": i.quantity,
-                "price": i.price,
-                "tax_rate": rate_text(i.tax_rate),
-                "discount_amount": i.discount_amount,
-                "tracking_number": i.tracking_number,
-                "status": int(i.status),
-                "extra": i.extra,
-            }
-            for order in orders
-            for i in order.items
-        ]
-        if not rows:
+        pairs = [(order.id, i) for order in orders for i in order.items]
+        if not pairs:
             return
+        items = [i for _, i in pairs]
+        columns: dict[str, list[Any]] = {
+            "order_id": [order_id for order_id, _ in pairs],
+            "omnitron_id": [i.omnitron_id for i in items],
+            "sku": [i.product.sku for i in items],
+            "name": [i.product.name for i in items],
+            "barcode": [i.product.barcode for i in items],
+            "merchant_reference": [i.merchant_reference for i in items],
+            "product_offer_reference": [i.product_offer_reference for i in items],
+            "quantity": [i.quantity for i in items],
+            "price": [i.price for i in items],
+            "tax_rate": [rate_text(i.tax_rate) for i in items],
+            "discount_amount": [i.discount_amount for i in items],
+            "tracking_number": [i.tracking_number for i in items],
+            "status": [int(i.status) for i in items],
+            "extra": [i.extra for i in items],
+        }
         try:
-            ids = insert_rows_with_ids(self.connection, t.order_items, rows)
+            ids = insert_columns_with_ids(self.connection, t.order_items, columns)
         except IntegrityError:
             raise ConflictingOrderItems(
                 "items: an Omnitron order item id of this order already belongs to another order"
             ) from None
-        items = [item for order in orders for item in order.items]
         for item, item_id in zip(items, ids, strict=True):
             item.id = item_id
 
@@ -198,15 +219,27 @@ class SqlOrderRepository(ports.OrderRepository):
         return None if row is None else self._order(row)
 
     def get_many(self, order_ids: list[int], *, lock: bool = False) -> dict[int, Order]:
-        """Several orders in three statements (orders, items, expenses); locked in id order."""
-        query = SELECT_ORDERS_FOR_UPDATE if lock else SELECT_ORDERS
-        rows = self.connection.execute(query, {"order_ids": order_ids}).all()
-        ids = [row.id for row in rows]
-        items: dict[int, list[OrderItem]] = {i: [] for i in ids}
-        for r in self.connection.execute(SELECT_ITEMS_OF_ORDERS, {"order_ids": ids}):
+        """Several orders in three statements (orders, items, expenses); locked in id order.
+        On PostgreSQL on the driver's cursor (driver.py): the group commit's reads."""
+        connection = self.connection
+        if connection.dialect.name == "postgresql":
+            rows: Any = (GET_ORDERS_FOR_UPDATE if lock else GET_ORDERS).rows(
+                connection, ints(order_ids)
+            )
+            found = ints([row.id for row in rows])
+            item_rows: Any = GET_ITEMS.rows(connection, found)
+            expense_rows: Any = GET_EXPENSES.rows(connection, found)
+        else:
+            query = SELECT_ORDERS_FOR_UPDATE if lock else SELECT_ORDERS
+            rows = connection.execute(query, {"order_ids": order_ids}).all()
+            ids = [row.id for row in rows]
+            item_rows = connection.execute(SELECT_ITEMS_OF_ORDERS, {"order_ids": ids})
+            expense_rows = connection.execute(SELECT_EXPENSES_OF_ORDERS, {"order_ids": ids})
+        items: dict[int, list[OrderItem]] = {row.id: [] for row in rows}
+        for r in item_rows:
             items[r.order_id].append(_item(r))
-        expenses: dict[int, list[Expense]] = {i: [] for i in ids}
-        for r in self.connection.execute(SELECT_EXPENSES_OF_ORDERS, {"order_ids": ids}):
+        expenses: dict[int, list[Expense]] = {row.id: [] for row in rows}
+        for r in expense_rows:
             expenses[r.order_id].append(_expense(r))
         return {row.id: self._order(row, items[row.id], expenses[row.id]) for row in rows}
 
@@ -329,7 +362,7 @@ def _item(r: Any) -> OrderItem:
         product_offer_reference=r.product_offer_reference,
         quantity=r.quantity,
         price=r.price,
-        tax_rate=Fraction(r.tax_rate),
+        tax_rate=rate_of(r.tax_rate),
         discount_amount=r.discount_amount,
         tracking_number=r.tracking_number,
         status=OrderStatus(r.status),
@@ -343,7 +376,7 @@ def _expense(r: Any) -> Expense:
         type=r.type,
         name=r.name,
         amount=r.amount,
-        tax_rate=Fraction(r.tax_rate),
+        tax_rate=rate_of(r.tax_rate),
         merchant_reference=r.merchant_reference,
         discount_amount=r.discount_amount,
         canceled=r.canceled,

@@ -11,7 +11,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from adapters.persistence import tables as t
-from adapters.persistence.bulk import insert_rows, insert_rows_with_ids
+from adapters.persistence.bulk import (
+    insert_columns,
+    insert_columns_with_ids,
+    insert_rows,
+    insert_rows_with_ids,
+)
 
 pytestmark = pytest.mark.services
 
@@ -54,3 +59,23 @@ def test_plain_insert_keeps_every_value(engine: Engine) -> None:
         stored = connection.execute(select(t.outbox).where(t.outbox.c.message_id.in_(wanted)))
         found = {r.message_id: (r.command, r.payload) for r in stored}
     assert found == {r["message_id"]: (r["command"], r["payload"]) for r in rows}
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_rows_given_column_by_column_are_the_same_rows(engine: Engine, count: int) -> None:
+    rows = _rows(count)
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    with engine.begin() as connection:
+        ids = insert_columns_with_ids(connection, t.outbox, columns)
+        found = {
+            r.id: (r.message_id, r.command, r.payload)
+            for r in connection.execute(select(t.outbox).where(t.outbox.c.id.in_(ids)))
+        }
+    assert [found[i] for i in ids] == [(r["message_id"], r["command"], r["payload"]) for r in rows]
+    with engine.connect() as connection:
+        assert insert_columns_with_ids(connection, t.outbox, {"message_id": []}) == []
+
+
+def test_columns_of_different_lengths_are_refused(engine: Engine) -> None:
+    with engine.begin() as connection, pytest.raises(ValueError, match="different lengths"):
+        insert_columns(connection, t.outbox, {"message_id": ["a", "b"], "command": ["c"]})

@@ -18,7 +18,8 @@ def engine(postgres_url: str) -> Engine:
     return make_engine(postgres_url, pool_size=1)
 
 
-def _prepared_here(connection: object) -> set[str]:
+def prepared_here(connection: object) -> set[str]:
+    """The names prepared on this connection's database session (test_driver.py too)."""
     rows = connection.execute(text("SELECT name FROM pg_prepared_statements"))  # type: ignore[attr-defined]
     return set(rows.scalars())
 
@@ -36,14 +37,14 @@ def test_a_statement_is_prepared_once_per_connection_and_outlives_a_rollback(
     with engine.connect() as c:
         assert statement.run(c, {"ids": [2, 3, 4], "low": 2}).scalars().all() == [3, 4]
         c.rollback()  # a PREPARE is no part of the transaction
-        assert "oms_test_numbers" in _prepared_here(c)
+        assert "oms_test_numbers" in prepared_here(c)
         assert statement.run(c, {"ids": (7,), "low": 0}).scalars().all() == [7]
         assert c.info[INFO_KEY] == {"oms_test_numbers"}
     with engine.connect() as c:  # the pool's same database connection: not prepared again
         assert statement.run(c, {"ids": [9], "low": 1}).scalars().all() == [9]
         c.invalidate()  # the database connection is replaced, and what it had prepared is gone
     with engine.connect() as c:
-        assert INFO_KEY not in c.info and "oms_test_numbers" not in _prepared_here(c)
+        assert INFO_KEY not in c.info and "oms_test_numbers" not in prepared_here(c)
         assert statement.run(c, {"ids": [1], "low": 0}).scalars().all() == [1]
     engine.dispose()
 
@@ -68,11 +69,11 @@ def test_the_poll_repository_runs_them_and_can_be_told_not_to(
 ) -> None:
     with engine.connect() as c:
         assert SqlPollRepository(c).load([-1]) == []
-        assert "oms_poll_load" in _prepared_here(c)
+        assert "oms_poll_load" in prepared_here(c)
     engine.dispose()
     monkeypatch.setenv("OMS_PREPARED_STATEMENTS", "false")  # behind a transaction pooler
     with engine.connect() as c:
         repository = SqlPollRepository(c)
-        assert repository.prepared == {} and repository.load([-1]) == []
-        assert not _prepared_here(c)
+        assert repository.load([-1]) == []
+        assert not prepared_here(c)
     engine.dispose()

@@ -1,0 +1,116 @@
+"""The group commit's statements on the driver's cursor (adapters/persistence/driver.py), on the
+real PostgreSQL: in the SQLAlchemy connection's transaction, prepared once per connection (or
+not at all when told), rows as named tuples, driver errors raised as SQLAlchemy's (values
+hidden), a lost connection invalidated, and writes counted for the group's write counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from adapters.persistence.driver import WRITES_KEY, DriverStatement
+from adapters.persistence.engine import make_engine
+from adapters.persistence.prepared import INFO_KEY
+from tests.integration.test_prepared import prepared_here
+
+NUMBERS = DriverStatement(
+    "SELECT n AS number, n * 2 AS twice FROM generate_series(1, $2) n"
+    " WHERE n = ANY(CAST($1 AS BIGINT[])) ORDER BY n"
+)
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url, pool_size=1)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def scratch_table(engine: Engine) -> Iterator[str]:
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE IF EXISTS oms_test_driver"))
+        c.execute(text("CREATE TABLE oms_test_driver (key text PRIMARY KEY, secret text)"))
+    yield "oms_test_driver"
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE oms_test_driver"))
+
+
+def test_rows_are_named_and_the_statement_is_prepared_once_per_connection(
+    engine: Engine,
+) -> None:
+    with engine.connect() as c:
+        rows = NUMBERS.rows(c, "{2,3,11}", 10)
+        assert [(r.number, r.twice) for r in rows] == [(2, 4), (3, 6)]
+        assert NUMBERS.scalars(c, "{5}", 10) == [5]
+        assert NUMBERS.name in prepared_here(c) and NUMBERS.name in c.info[INFO_KEY]
+        c.invalidate()
+    with engine.connect() as c:  # a new database connection prepares it again
+        assert NUMBERS.name not in prepared_here(c)
+        assert NUMBERS.scalars(c, "{1}", 3) == [1]
+
+
+def test_prepared_statements_can_be_turned_off(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMS_PREPARED_STATEMENTS", "false")  # behind a transaction pooler
+    with engine.connect() as c:
+        assert NUMBERS.scalars(c, "{1,4}", 9) == [1, 4]
+        assert not prepared_here(c)
+
+
+def test_it_runs_in_the_connections_transaction_and_counts_writes(
+    engine: Engine, scratch_table: str
+) -> None:
+    insert = DriverStatement(
+        f"INSERT INTO {scratch_table} (key, secret) SELECT * FROM"
+        " unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]))"
+    )
+    with engine.connect() as c:
+        transaction = c.begin()
+        NUMBERS.rows(c, "{1}", 1)
+        assert c.info.get(WRITES_KEY, 0) == 0  # a read is no write
+        insert.run(c, '{"a","b"}', '{"x","y"}')
+        assert c.info[WRITES_KEY] == 1
+        transaction.rollback()
+        assert c.execute(text(f"SELECT count(*) FROM {scratch_table}")).scalar() == 0
+        c.commit()
+        with c.begin():
+            insert.run(c, '{"a"}', '{"x"}')
+        assert c.execute(text(f"SELECT count(*) FROM {scratch_table}")).scalar() == 1
+
+
+def test_a_driver_error_is_sqlalchemys_and_hides_the_values(
+    engine: Engine, scratch_table: str
+) -> None:
+    insert = DriverStatement(f"INSERT INTO {scratch_table} (key, secret) VALUES ($1, $2)")
+    with engine.connect() as c:
+        insert.run(c, "k", "first")
+        with pytest.raises(IntegrityError) as raised:
+            insert.run(c, "k", "hunter2-secret")
+        assert "hunter2-secret" not in str(raised.value)
+        assert not raised.value.connection_invalidated
+
+
+def test_a_lost_connection_is_invalidated_and_the_next_one_works(engine: Engine) -> None:
+    with engine.connect() as c:
+        pid = c.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as other:  # pool_size 1: an overflow connection
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            NUMBERS.rows(c, "{1}", 1)
+        assert raised.value.connection_invalidated and c.invalidated
+    with engine.connect() as c:
+        assert NUMBERS.scalars(c, "{1}", 1) == [1]
+
+
+def test_the_sql_is_checked_when_the_statement_is_made() -> None:
+    with pytest.raises(ValueError, match=r"\$1"):
+        DriverStatement("SELECT $2")
+    with pytest.raises(ValueError, match="%"):
+        DriverStatement("SELECT 'a%b' || $1")
+    with pytest.raises(TypeError, match="2 values expected"):
+        NUMBERS.rows(None, "{1}")  # type: ignore[arg-type]
