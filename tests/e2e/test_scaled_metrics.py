@@ -8,8 +8,10 @@ from __future__ import annotations
 import glob
 import json
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -20,7 +22,6 @@ import requests
 
 from adapters.messaging.publisher import publish
 from tests.e2e.pipeline import ROOT, Pipeline, wait_for
-from tests.e2e.test_metrics import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -42,6 +43,34 @@ def check_metrics(text: str) -> None:
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
 
+def free_port_pair() -> int:
+    """P such that P and P+1 are both free, below the kernel's ephemeral range: a port the
+    kernel hands out (bind to 0) has neighbours that outgoing connections may hold at any
+    moment, so the second group would find P+1 taken and serve P+2 (a CI failure seen)."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 8000), low - 2)
+        sockets = [socket.socket() for _ in range(2)]
+        try:
+            for offset, s in enumerate(sockets):
+                s.bind(("127.0.0.1", port + offset))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise AssertionError("no two free neighbouring ports below the ephemeral range")
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def scrape(port: int) -> str:
     try:
         return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
@@ -53,7 +82,7 @@ def test_two_groups_of_a_stage_serve_their_own_ports_and_stop_quietly(
     pipeline: Pipeline, broker: dramatiq.Broker
 ) -> None:
     promtool()
-    port = free_port()
+    port = free_port_pair()
     argv = [*pipeline.oms, "worker", "ingest", "--threads", "2", "--metrics-port", str(port)]
     pipeline._spawn("ingest-a", argv)
     wait_for(lambda: "oms_worker_processes" in scrape(port), 60, "the first group's metrics")
