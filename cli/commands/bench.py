@@ -33,6 +33,13 @@ def register(commands: Commands) -> None:
         metavar="N",
         help="orders of the paced latency phase (default: a quarter of --orders, at least 100)",
     )
+    ingest.add_argument(
+        "--rounds",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="rounds of pipeline then no-op chain; the ratio is their median (default 3)",
+    )
     spy = ingest.add_argument_group("profile (py-spy over the worker processes, pipeline phase)")
     spy.add_argument("--profile", type=Path, metavar="DIR", help="write the recording into DIR")
     spy.add_argument(
@@ -92,6 +99,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
         threads=threads,
         profile=profile,
         latency_orders=args.latency_orders,
+        rounds=args.rounds,
     )
 
 

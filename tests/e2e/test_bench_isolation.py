@@ -51,11 +51,16 @@ def test_bench_ingest_writes_nothing_into_the_configured_database_or_vhost(
     env = {"OMS_DATABASE_URL": postgres_url, "OMS_BROKER_URL": rabbitmq_url}
     run = oms(
         env, "bench", "ingest", "--orders", "20", "--latency-orders", "10", "--processes", "1",
-        "--threads", "2",
+        "--threads", "2", "--rounds", "2",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     lines = run.stdout.strip().splitlines()
-    assert lines[-1].startswith("ratio ")
+    rounds = [float(m[1]) for line in lines if (m := re.match(r"round \d: ratio ([0-9.]+)$", line))]
+    assert len(rounds) == 2, lines
+    summary = re.match(r"ratio ([0-9.]+) \(median of 2 rounds: ([0-9.]+) ([0-9.]+);", lines[-1])
+    assert summary is not None, lines[-1]
+    assert [float(summary[2]), float(summary[3])] == rounds
+    assert float(summary[1]) == pytest.approx(sum(rounds) / 2, abs=0.011)  # of two: the mean
     paced = [line for line in lines if re.match(r" +at \d+/s: ", line)]
     assert len(paced) == 1 and ": 10 in " in paced[0], lines  # the orders it was asked for
     assert orders_like(db, "BENCH-%") == 0, "benchmark orders in the configured database"
