@@ -26,12 +26,13 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from adapters.persistence.prepared import INFO_KEY, enabled
+from adapters.persistence.prepared import INFO_KEY, enabled, heal
 
 WRITES_KEY = "oms_driver_writes"  # statements run here that changed rows, per connection
 _ON_KEY = "oms_prepared_on"  # OMS_PREPARED_STATEMENTS, read once per database connection
 _DOLLAR = re.compile(r"\$(\d+)")
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+_LOCKS = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE)\b", re.IGNORECASE)  # a read's
 
 
 @dataclass
@@ -58,7 +59,7 @@ class DriverStatement:
         marks = ", ".join(["%s"] * self.count)
         self.execute = f"EXECUTE {self.name}({marks})" if self.count else f"EXECUTE {self.name}"
         self.plain = _DOLLAR.sub(r"%(p\1)s", self.sql)
-        self.writes = _WRITES.search(self.sql) is not None
+        self.writes = _WRITES.search(_LOCKS.sub("", self.sql)) is not None
 
     def rows(self, connection: Connection, *values: Any) -> list[Any]:
         """Its rows, as named tuples (column names from the statement's result)."""
@@ -80,9 +81,9 @@ class DriverStatement:
         if on is None:
             on = info[_ON_KEY] = enabled()
         cursor = connection.connection.cursor()
+        done: set[str] = info.setdefault(INFO_KEY, set())
         try:
             if on:
-                done: set[str] = info.setdefault(INFO_KEY, set())
                 if self.name not in done:
                     cursor.execute(f"PREPARE {self.name} AS {self.sql}")
                     done.add(self.name)
@@ -101,6 +102,7 @@ class DriverStatement:
             make = self._row._make
             return [make(row) for row in found]
         except connection.dialect.loaded_dbapi.Error as error:
+            heal(done, self.name, error)
             raise _translated(connection, error, self.sql, values) from None
         finally:
             cursor.close()

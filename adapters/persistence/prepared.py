@@ -24,13 +24,28 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Executable
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 from adapters.persistence.array_literal import ints
 from adapters.settings import flag
 
+DUPLICATE, MISSING = "42P05", "26000"  # duplicate_prepared_statement, invalid_sql_statement_name
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
 INFO_KEY = "oms_prepared"
+
+
+def heal(done: set[str], name: str, error: BaseException) -> None:
+    """After a failed PREPARE or EXECUTE of `name`: make the connection's record agree with the
+    server. An exception raised into the thread between a PREPARE and its record (dramatiq's
+    time limit is raised asynchronously) leaves a statement prepared but not recorded, and every
+    later PREPARE of it on that connection would fail as a duplicate; a record the server lacks
+    would fail every EXECUTE. Either now fails one transaction, and the next one works."""
+    code = getattr(getattr(error, "orig", error), "pgcode", None)
+    if code == DUPLICATE:
+        done.add(name)
+    elif code == MISSING:
+        done.discard(name)
 
 
 def enabled() -> bool:
@@ -71,16 +86,20 @@ class Prepared:
         """Execute on this connection, preparing it first if the connection has not yet.
         A list value is sent as an integer array literal (the statements here take id sets)."""
         done: set[str] = connection.info.setdefault(INFO_KEY, set())
-        if self.name not in done:
-            connection.exec_driver_sql(f"PREPARE {self.name} AS {self.sql}")
-            done.add(self.name)
         arguments = {
             p: ints(values[p]) if isinstance(values[p], list | tuple) else values[p]
             for p in self.parameters
         }
         placeholders = ", ".join(f"%({p})s" for p in self.parameters)
         call = f"EXECUTE {self.name}({placeholders})" if placeholders else f"EXECUTE {self.name}"
-        return connection.exec_driver_sql(call, arguments)
+        try:
+            if self.name not in done:
+                connection.exec_driver_sql(f"PREPARE {self.name} AS {self.sql}")
+                done.add(self.name)
+            return connection.exec_driver_sql(call, arguments)
+        except DBAPIError as error:
+            heal(done, self.name, error)
+            raise
 
 
 def _literal(value: Any) -> str:

@@ -114,3 +114,38 @@ def test_the_sql_is_checked_when_the_statement_is_made() -> None:
         DriverStatement("SELECT 'a%b' || $1")
     with pytest.raises(TypeError, match="2 values expected"):
         NUMBERS.rows(None, "{1}")  # type: ignore[arg-type]
+
+
+def test_a_locking_read_is_no_write(engine: Engine) -> None:
+    """`FOR UPDATE` names UPDATE: the group must not take a locking read for a write (a work
+    that then leaves without commit() would send its whole group back to one per work)."""
+    locking = DriverStatement("SELECT id FROM orders WHERE id = $1 FOR NO KEY UPDATE OF orders")
+    assert not locking.writes and not DriverStatement("SELECT 1 FOR SHARE").writes
+    assert DriverStatement("WITH x AS (SELECT $1::int AS n) INSERT INTO t SELECT n FROM x").writes
+    with engine.connect() as c, c.begin():
+        c.execute(text("CREATE TEMP TABLE oms_test_locked (id int)"))
+        c.execute(text("INSERT INTO oms_test_locked VALUES (1), (2)"))
+        before = c.info.get(WRITES_KEY, 0)
+        rows = DriverStatement("SELECT id FROM oms_test_locked ORDER BY id FOR UPDATE").rows(c)
+        assert [r.id for r in rows] == [1, 2] and c.info.get(WRITES_KEY, 0) == before
+
+
+def test_a_prepare_the_connection_did_not_record_fails_one_transaction_only(
+    engine: Engine,
+) -> None:
+    """A time limit raised between a PREPARE and its record leaves the statement prepared and
+    unrecorded; the next PREPARE fails as a duplicate, and the record then agrees."""
+    statement = DriverStatement("SELECT $1::int + 40 AS answer")
+    with engine.connect() as c:
+        with c.begin():
+            c.exec_driver_sql(f"PREPARE {statement.name} AS {statement.sql}")  # unrecorded
+        with pytest.raises(DBAPIError, match="already exists"), c.begin():
+            statement.scalars(c, 2)
+        with c.begin():
+            assert statement.scalars(c, 2) == [42]
+        c.info[INFO_KEY].add(other := DriverStatement("SELECT $1::int - 1").name)  # never made
+        with pytest.raises(DBAPIError, match="does not exist"), c.begin():
+            DriverStatement("SELECT $1::int - 1").scalars(c, 1)
+        assert other not in c.info[INFO_KEY]
+        with c.begin():
+            assert DriverStatement("SELECT $1::int - 1").scalars(c, 1) == [0]

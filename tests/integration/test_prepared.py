@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
@@ -76,4 +77,19 @@ def test_the_poll_repository_runs_them_and_can_be_told_not_to(
         repository = SqlPollRepository(c)
         assert repository.load([-1]) == []
         assert not prepared_here(c)
+    engine.dispose()
+
+
+def test_a_prepare_the_connection_did_not_record_fails_one_transaction_only(
+    engine: Engine,
+) -> None:
+    """As driver.py's: the record follows the server after one failed transaction."""
+    statement = Prepared.of("oms_test_unrecorded", select(text("1 AS one")))
+    with engine.connect() as c:
+        with c.begin():
+            c.exec_driver_sql(f"PREPARE {statement.name} AS {statement.sql}")  # unrecorded
+        with pytest.raises(DBAPIError, match="already exists"), c.begin():
+            statement.run(c, {})
+        with c.begin():
+            assert statement.run(c, {}).scalar() == 1
     engine.dispose()
