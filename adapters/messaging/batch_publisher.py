@@ -18,12 +18,14 @@ the same message id, which the idempotent consumers absorb)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
 import dramatiq
 import pika
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.errors import BrokerConnectionError
 
 BATCH_MOST = 100  # messages per transaction: a poll cycle's fan-out is sent in several
 
@@ -43,6 +45,12 @@ class TxPublisher:
             channel.add_on_return_callback(self._returned)
             local.channel, local.connection = channel, connection
         return channel
+
+    def _discard(self) -> None:
+        channel, self._local.channel = getattr(self._local, "channel", None), None
+        if channel is not None and channel.is_open:
+            with contextlib.suppress(Exception):  # the connection may be going too
+                channel.close()
 
     def _returned(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
         self._local.returned.append(properties.message_id)
@@ -79,10 +87,11 @@ class TxPublisher:
             # basic.return frames come before tx.commit-ok; pika hands them to the callback on
             # the next call that processes events
             broker.connection.process_data_events(time_limit=0)
-        except BaseException:  # a time limit too, maybe in the middle of a frame: the thread's
-            self._local.channel = None  # connection goes, with what its channel holds
-            del broker.connection  # uncommitted (as dramatiq does after a failed publish); the
-            raise  # thread's next publish reconnects
+        except BaseException as error:  # a time limit too: what the channel holds uncommitted
+            self._discard()  # dies with it
+            if isinstance(error, pika.exceptions.AMQPConnectionError | BrokerConnectionError):
+                del broker.connection  # as dramatiq does: the thread's next publish reconnects
+            raise
         returned = set(self._local.returned)
         for message in messages:
             if message.message_id in returned:  # no queue took it: declared again next time

@@ -16,8 +16,7 @@ How a group runs (GroupCommitter.run):
   once its own data is committed. The leader then publishes the outbox messages of the whole
   group in one batch (one AMQP transaction, adapters/messaging/batch_publisher.py): one round
   trip instead of a confirm per message. What it fails to publish stays in the outbox for the
-  sweeper, as before (also a group whose leader is interrupted, by its time limit, before it
-  published: its messages wait for the sweeper, 30 s and more).
+  sweeper, as before.
 - If the flush or the COMMIT fails, or a work fails (or leaves without `commit()`) after it
   wrote a row at once, or one of its statements failed, nothing of the group is kept and each
   work runs again alone in a transaction of its own (the use cases are idempotent): the bad
@@ -141,7 +140,7 @@ class GroupCommitter:
         for variable, value in job.context.items():  # what the use case bound, e.g. order number
             variable.set(value)
         outgoing = job.to_publish + job.messages  # its group's, if it led; else its own, if
-        if outgoing and self.publisher is not None:  # its leader was interrupted mid-group
+        if outgoing and self.publisher is not None:  # no leader took them (an interrupted one)
             self.publisher(outgoing)  # failures are left to the outbox sweeper: it never raises
         if job.error is not None:
             raise job.error

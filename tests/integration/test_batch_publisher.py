@@ -119,31 +119,6 @@ def test_a_lost_connection_raises_and_the_next_batch_reconnects(
     assert [b["args"][0]["n"] for b in drain(rabbitmq_url, queues[0])] == [0, 3, 4]
 
 
-class Interrupted(BaseException):
-    """Like dramatiq's TimeLimitExceeded, raised into the thread: not an Exception."""
-
-
-class CutOff(dramatiq.Message):  # type: ignore[type-arg]
-    def encode(self) -> bytes:
-        raise Interrupted()
-
-
-def test_an_interrupted_batch_sends_nothing_and_the_connection_is_replaced(
-    broker: Any, queues: list[str], rabbitmq_url: str
-) -> None:
-    publisher = TxPublisher(broker)
-    first = message_for(queues[0], "some_actor", {"n": 1})
-    publisher.publish([first])
-    before = broker.connection
-    cut = CutOff(**{**first.asdict(), "message_id": "cut-off"})
-
-    with pytest.raises(Interrupted):  # the second message's frames never go out
-        publisher.publish([message_for(queues[0], "some_actor", {"n": 2}), cut])
-
-    assert broker.connection is not before and not before.is_open
-    assert [b["args"][0]["n"] for b in drain(rabbitmq_url, queues[0])] == [1]  # 2 uncommitted
-
-
 class RecordedMarks(PublishedMarks):
     def __init__(self) -> None:
         super().__init__(create_engine("sqlite://"))
