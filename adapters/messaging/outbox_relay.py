@@ -16,11 +16,9 @@ from typing import Any
 
 import dramatiq
 import structlog
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from sqlalchemy import Engine, Row, Select, func, select, update
 
-from adapters.messaging.batch_publisher import TxPublisher
-from adapters.messaging.publisher import ROUTES, message_for, publish
+from adapters.messaging.publisher import ROUTES, publish
 from adapters.persistence import tables as t
 from domain.messages import OutboxMessage
 
@@ -86,19 +84,14 @@ class OutboxRelay:
         self.broker = broker
         self.marks = PublishedMarks(engine)
         self._failed: dict[str, tuple[int, float]] = {}  # message id -> (failures, retry at)
-        self.batches = TxPublisher(broker) if isinstance(broker, RabbitmqBroker) else None
 
     def _send(self, message_id: str, command: str, payload: dict[str, object]) -> None:
         queue_name, actor_name = ROUTES[command]
         publish(self.broker, queue_name, actor_name, payload, message_id=message_id)
 
     def publish_committed(self, messages: list[OutboxMessage]) -> None:
-        """After-commit hook of the unit of work (a group's leader hands its whole group's).
-        Several go in one AMQP transaction on RabbitMQ (batch_publisher.py), one alone with a
-        confirm. A failure here loses nothing: the rows stay unpublished and the sweeper sends
-        them."""
-        if len(messages) > 1 and self.batches is not None:
-            messages = self._publish_batch(messages)  # what is left: one by one
+        """After-commit hook of the unit of work. A failure here loses nothing: the rows stay
+        unpublished and the sweeper sends them."""
         sent: list[str] = []
         try:
             for message in messages:
@@ -110,24 +103,6 @@ class OutboxRelay:
         finally:  # a time limit (a BaseException) mid-loop: what was sent is still marked
             if sent:
                 self.marks.add(sent)
-
-    def _publish_batch(self, messages: list[OutboxMessage]) -> list[OutboxMessage]:
-        """Publish in transactions; returns the messages still to send one by one: none; those
-        RabbitMQ returned (no queue took them; dramatiq's publish declares the queue again); or,
-        if the batch failed, all of them."""
-        assert self.batches is not None
-        try:
-            taken = self.batches.publish([_message(m) for m in messages])
-        except Exception as error:  # the channel or the connection failed mid-batch
-            log.warning("outbox.batch_failed", error=repr(error)[:300], messages=len(messages))
-            return messages
-        self.marks.add(taken)
-        if len(taken) == len(messages):
-            return []
-        kept = set(taken)
-        returned = [m for m in messages if m.message_id not in kept]
-        log.warning("outbox.publish_returned", message_ids=[m.message_id for m in returned])
-        return returned
 
     def flush(self) -> None:
         """Write pending published-marks now (tests, shutdown)."""
@@ -209,8 +184,3 @@ class OutboxRelay:
             self._failed.pop(row.message_id, None)
             sent.append(row.message_id)
         return sent
-
-
-def _message(message: OutboxMessage) -> dramatiq.Message[Any]:
-    queue_name, actor_name = ROUTES[message.command.name]
-    return message_for(queue_name, actor_name, message.command.payload(), message.message_id)

@@ -13,10 +13,7 @@ How a group runs (GroupCommitter.run):
   statement per table (GroupWrites.flush). An order already stored fails the orders' insert
   on its unique key, which sends the group back to one transaction per work (below).
 - Then one COMMIT. Only after it does any waiting thread return, so its message is acked only
-  once its own data is committed. The leader then publishes the outbox messages of the whole
-  group in one batch (one AMQP transaction, adapters/messaging/batch_publisher.py): one round
-  trip instead of a confirm per message. What it fails to publish stays in the outbox for the
-  sweeper, as before.
+  once its own data is committed. Each thread publishes its own outbox messages after that.
 - If the flush or the COMMIT fails, or a work fails (or leaves without `commit()`) after it
   wrote a row at once, or one of its statements failed, nothing of the group is kept and each
   work runs again alone in a transaction of its own (the use cases are idempotent): the bad
@@ -93,7 +90,6 @@ class _Job(Generic[R]):
         self.result: R | None = None
         self.error: BaseException | None = None
         self.messages: list[OutboxMessage] = []
-        self.to_publish: list[OutboxMessage] = []  # its group's messages, when it led
 
     def finish(self, result: R | None = None, error: BaseException | None = None) -> None:
         self.result, self.error, self.done = result, error, True
@@ -139,11 +135,10 @@ class GroupCommitter:
             raise
         for variable, value in job.context.items():  # what the use case bound, e.g. order number
             variable.set(value)
-        outgoing = job.to_publish + job.messages  # its group's, if it led; else its own, if
-        if outgoing and self.publisher is not None:  # no leader took them (an interrupted one)
-            self.publisher(outgoing)  # failures are left to the outbox sweeper: it never raises
         if job.error is not None:
             raise job.error
+        if job.messages and self.publisher is not None:
+            self.publisher(job.messages)
         return job.result  # type: ignore[return-value]
 
     def _lead(self, job: _Job[Any]) -> None:
@@ -151,9 +146,6 @@ class GroupCommitter:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
         try:
             self._run_group(batch)
-            for other in batch:  # the leader publishes the group's messages in one batch
-                job.to_publish += other.messages
-                other.messages = []
         finally:
             for other in batch:
                 if not other.done:  # the leader was interrupted: those messages are retried

@@ -30,13 +30,11 @@ pytestmark = pytest.mark.services
 class Published:
     def __init__(self) -> None:
         self.messages: list[OutboxMessage] = []
-        self.calls: list[int] = []  # messages per call
         self.lock = threading.Lock()
 
     def __call__(self, messages: list[OutboxMessage]) -> None:
         with self.lock:
             self.messages += messages
-            self.calls.append(len(messages))
 
 
 def in_one_group(
@@ -112,7 +110,6 @@ def test_orders_ingested_in_one_group_are_stored_once_each_with_their_split_mess
     assert sorted(m.command.payload()["order_id"] for m in published.messages) == sorted(
         f.result().order_id for f in futures
     )
-    assert published.calls == [12]  # by the group's leader, in one batch
 
 
 def orders_stored(engine: Engine) -> int:
@@ -137,26 +134,6 @@ def test_a_work_that_fails_before_writing_fails_alone_and_its_batch_mates_commit
     assert committer.fallbacks == 0 and list(committer.sizes) == [1, 4]
     assert stored(pg, [o.number for o in good]) == {o.number: (3, 1, False) for o in good}
     assert orders_stored(pg) == before + 3
-
-
-def test_a_leader_whose_own_work_failed_still_publishes_its_group(pg: Engine) -> None:
-    """The first queued work leads the second group; its own failure must not keep its
-    batch-mates' messages from being published (they would wait for the sweeper)."""
-    published = Published()
-    committer = GroupCommitter(pg, published, "ingest", max_batch=64)
-    good = [example_order() for _ in range(2)]
-
-    def bad(uow: UnitOfWork) -> None:
-        raise InvalidInput("this one is wrong")
-
-    futures = in_one_group(committer, [bad, ingest(good[0]), ingest(good[1])])
-
-    assert isinstance(futures[0].exception(), InvalidInput)
-    assert list(committer.sizes) == [1, 3]
-    assert published.calls == [2]
-    assert sorted(m.command.payload()["order_id"] for m in published.messages) == sorted(
-        f.result().order_id for f in futures[1:]
-    )
 
 
 def test_a_work_that_fails_after_writing_sends_its_group_back_to_one_transaction_each(
