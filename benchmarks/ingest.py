@@ -243,7 +243,7 @@ def bench_ingest(
     threads: int,
     profile: profiling.Profile | None = None,
     latency_orders: int | None = None,
-    rounds: int = ROUNDS,
+    rounds: int = ROUNDS,  # the one default: `oms bench ingest` passes it when not told
 ) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:

@@ -36,7 +36,6 @@ def register(commands: Commands) -> None:
     ingest.add_argument(
         "--rounds",
         type=_positive,
-        default=3,
         metavar="N",
         help="rounds of pipeline then no-op chain; the ratio is their median (default 3)",
     )
@@ -87,7 +86,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
             window=args.soak_window,
             threads=threads,
         )
-    from benchmarks.ingest import bench_ingest
+    from benchmarks.ingest import ROUNDS, bench_ingest
     from benchmarks.profile import Profile
 
     profile = None
@@ -99,7 +98,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
         threads=threads,
         profile=profile,
         latency_orders=args.latency_orders,
-        rounds=args.rounds,
+        rounds=args.rounds or ROUNDS,
     )
 
 
