@@ -1,4 +1,5 @@
-"""`oms outbox sweep [--loop]`: the sweeper for outbox rows a crash left unpublished."""
+"""`oms outbox sweep [--loop]`: the sweeper for outbox rows a crash left unpublished.
+`oms outbox prune [--days N]`: delete rows published more than N days ago (a daily job)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ def sweep(*, loop: bool, interval: float, older_than: float = 30.0) -> int:
             return 0
         if sent == 0:
             time.sleep(interval)
+
+
+def prune(*, days: float) -> int:
+    configure_logging()
+    from adapters.messaging.outbox_relay import prune_published
+    from workers import bootstrap
+
+    deleted = prune_published(bootstrap.engine(), timedelta(days=days))
+    log.info("outbox.pruned", deleted=deleted, older_than_days=days)
+    print(f"deleted {deleted} outbox rows published more than {days:g} days ago")
+    return 0

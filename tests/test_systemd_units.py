@@ -57,7 +57,8 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     # executables exist), and the template is verified as each stage's instance
     venv_bin = Path(sys.executable).parent
     files = []
-    for path in [*sorted(UNITS.glob("oms*.service")), UNITS / "oms.target"]:
+    units = [*sorted(UNITS.glob("oms*.service")), *sorted(UNITS.glob("oms*.timer"))]
+    for path in [*units, UNITS / "oms.target"]:
         text = path.read_text().replace(f"{INSTALL}/.venv/bin/", f"{venv_bin}/")
         text = text.replace(INSTALL, str(ROOT))
         names = (
@@ -73,7 +74,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         check=False, env={**os.environ, "SYSTEMD_LOG_COLOR": "0"},
     )  # fmt: skip
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
-    assert len(files) == len(WORKER_STAGES) + 7
+    assert len(files) == len(WORKER_STAGES) + 9
 
 
 def test_every_procfile_process_has_a_unit_that_runs_the_same_command() -> None:
@@ -112,3 +113,18 @@ def test_each_unit_restarts_reads_the_settings_file_and_parses_as_an_oms_command
     assert parsed["Install"]["WantedBy"] == "oms.target"
     args = build_parser().parse_args(exec_args(name, "ingest"))  # the CLI accepts the command
     assert callable(args.handler)
+
+
+def test_the_outbox_clean_up_runs_daily_from_a_timer_of_the_target() -> None:
+    service, timer = unit("oms-outbox-prune.service"), unit("oms-outbox-prune.timer")
+    assert "EnvironmentFile=/etc/oms/oms.env" in (UNITS / "oms-outbox-prune.service").read_text()
+    assert service["Service"]["Type"] == "oneshot"
+    assert "oms-migrate.service" in service["Unit"]["Requires"]
+    assert "oms-migrate.service" in service["Unit"]["After"]
+    assert not service.has_section("Install")  # started by its timer, not by the target
+    assert timer["Timer"]["OnCalendar"] == "daily" and timer["Timer"]["Persistent"] == "true"
+    assert timer["Install"]["WantedBy"] == "oms.target" and timer["Unit"]["PartOf"] == "oms.target"
+    argv = exec_args("oms-outbox-prune.service")
+    assert argv == ["outbox", "prune", "--days", "7"]
+    args = build_parser().parse_args(argv)
+    assert args.days == 7.0 and callable(args.handler)

@@ -16,7 +16,7 @@ from typing import Any
 
 import dramatiq
 import structlog
-from sqlalchemy import Engine, Row, Select, func, select, update
+from sqlalchemy import Engine, Row, Select, delete, func, select, update
 
 from adapters.messaging.publisher import ROUTES, publish
 from adapters.persistence import tables as t
@@ -27,6 +27,7 @@ SWEEP_LOCK = 0x0B0C5EE9  # the advisory lock one sweeper holds while it sweeps
 FAILED_ROW_PAUSE = 5.0  # seconds before a row that failed is tried again; doubles, capped
 FAILED_ROW_MAX_PAUSE = 300.0
 BROKER_AWAY_AFTER = 3  # failures in a row that end a sweep round
+PRUNE_BATCH = 5000  # rows deleted per transaction by prune_published
 
 
 def _broker_failure(error: Exception) -> bool:
@@ -184,3 +185,24 @@ class OutboxRelay:
             self._failed.pop(row.message_id, None)
             sent.append(row.message_id)
         return sent
+
+
+def prune_published(engine: Engine, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
+    """Delete outbox rows published more than `older_than` ago, oldest first, `batch` rows per
+    transaction (no long lock, no long transaction); returns how many. A published row is never
+    read again: the sweeper reads unpublished rows only, and reports, commands and merchant
+    events keep their own history tables. Unpublished rows are never deleted, however old."""
+    cutoff = datetime.now(UTC) - older_than
+    deleted = 0
+    while True:
+        oldest = (
+            select(t.outbox.c.id)
+            .where(t.outbox.c.published_at < cutoff)
+            .order_by(t.outbox.c.id)
+            .limit(batch)
+        )
+        with engine.begin() as connection:
+            count = connection.execute(delete(t.outbox).where(t.outbox.c.id.in_(oldest))).rowcount
+        deleted += count
+        if count < batch:
+            return deleted

@@ -1,8 +1,10 @@
-"""`oms worker STAGE` and `oms outbox sweep`: the processes of the Procfile."""
+"""`oms worker STAGE` and `oms outbox sweep`: the processes of the Procfile; `oms outbox prune`,
+the outbox's daily clean-up."""
 
 from __future__ import annotations
 
 import argparse
+import math
 
 from adapters.settings import Settings
 from cli.commands import Commands, subcommands
@@ -31,6 +33,21 @@ def register(commands: Commands) -> None:
         "--older-than", type=float, default=30.0, help="seconds a row waits before it is swept"
     )
     sweep.set_defaults(handler=_outbox_sweep)
+    prune = outbox.add_parser("prune", help="delete rows published more than --days days ago")
+    prune.add_argument(
+        "--days", type=_days, default=7.0, help="age of the published rows to delete (default 7)"
+    )
+    prune.set_defaults(handler=_outbox_prune)
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not (math.isfinite(days) and 0 <= days <= 36_500):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 0 to 36500")
+    return days
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -48,3 +65,9 @@ def _outbox_sweep(args: argparse.Namespace) -> int:
     from cli.outbox import sweep
 
     return sweep(loop=args.loop, interval=args.interval, older_than=args.older_than)
+
+
+def _outbox_prune(args: argparse.Namespace) -> int:
+    from cli.outbox import prune
+
+    return prune(days=args.days)
