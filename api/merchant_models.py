@@ -87,7 +87,7 @@ class MerchantEventRequest(BaseModel):
 
 class ItemOutcome(BaseModel):
     item_reference: str
-    outcome: str = Field(description="applied, skipped or rejected")
+    outcome: str = Field(description="applied, forced, skipped or rejected")
     from_state: str | None
     to_state: str | None
     reason: str

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import DomainError
-from domain.merchant_effects import Changes, apply_effect, guard, recompute
-from domain.merchant_oms import MerchantTransitionRecord, Outcome, Process, Source
+from domain.merchant_effects import Changes, apply_effect, refusal, settle
+from domain.merchant_oms import Decision, MerchantTransitionRecord, Outcome, Process, Source
 from domain.messages import OutboxMessage, SendStatusReport
 from domain.model import MerchantOrder, MerchantOrderItem, Order
 from domain.packaging import StatusReport
@@ -103,15 +103,24 @@ def apply_event(
     event: str, source: Source, order: Order, mo: MerchantOrder, items: list[MerchantOrderItem],
     processes: dict[str, Process], changes: Changes,
 ) -> list[MerchantTransitionRecord]:  # fmt: skip
-    """Decide and apply `event` on each item; returns each item's outcome."""
+    """Decide and apply `event` on each item; returns each item's outcome. An event raised
+    inside the pipeline skips an item whose line has already ended (cancelled or refunded:
+    that is final) and is otherwise applied or forced (spec 9.4)."""
     records = []
+    lines = {line.id: line for line in order.items}
     for item in items:
-        decision = processes[item.process].decide(item.state, event, source)
+        line = lines[item.order_item_id]
+        if not source.outside and not line.live:
+            decision = Decision(
+                Outcome.skipped, item.state, None, f"order item is already {line.status.name}"
+            )
+        else:
+            decision = processes[item.process].decide(item.state, event, source)
         outcome, target, reason = decision.outcome, decision.to_state, decision.reason
-        if outcome is Outcome.applied:
-            refusal = guard(event, source, order, mo)
-            if refusal is not None:
-                outcome, target, reason = Outcome.rejected, None, refusal
+        if outcome.moved:
+            refused = refusal(event, source, order, mo)
+            if refused is not None:
+                outcome, target, reason = Outcome.rejected, None, refused
             else:
                 item.state = target or item.state
                 apply_effect(event, source, order, mo, item.order_item_id, changes)
@@ -168,10 +177,12 @@ def fire_for_packages(
 
 def channel_update(
     order_id: int, statuses: dict[int, str], uow: UnitOfWork, message_id: str | None,
-    clock: Clock = utc_now,
+    clock: Clock = utc_now, source: Source = Source.marketplace,
 ) -> list[MerchantTransitionRecord]:  # fmt: skip
-    """A re-sent order whose items now say cancelled (refunded): `cancel` (`refund`) on those
-    items, source marketplace, with the same guards. `statuses`: Omnitron item id -> event."""
+    """Omnitron says these items are now cancelled (refunded): a re-sent order (source
+    marketplace) or the poll's answer (source poll). `cancel` (`refund`) on those items,
+    applied or forced whatever their state and their package's (spec 9.4); lines that have
+    already ended are skipped. `statuses`: Omnitron item id -> event."""
     with uow:
         if message_id is not None and (first := uow.merchant_log.by_message(message_id)):
             return first
@@ -185,9 +196,7 @@ def channel_update(
                 items = [i for i in mo.items if statuses.get(i.omnitron_item_id) == event]
                 if items:
                     processes = _processes(uow, items)
-                    records += apply_event(
-                        event, Source.marketplace, order, mo, items, processes, changes
-                    )
+                    records += apply_event(event, source, order, mo, items, processes, changes)
         _save(uow, order, merchant_orders, records, changes, message_id, clock())
         uow.commit()
     return records
@@ -221,9 +230,9 @@ def _save(
 ) -> None:  # fmt: skip
     for record in records:
         record.message_id, record.order_id, record.at = message_id, order.id, now
-    moved = {r.item_reference for r in records if r.outcome is Outcome.applied}
+    moved = {r.item_reference for r in records if r.outcome.moved}
     if changes.lines_changed:
-        recompute(order, merchant_orders)
+        settle(order, merchant_orders, changes)
         uow.orders.save_lines(order, list(changes.items.values()), list(changes.expenses.values()))
     for mo in merchant_orders:
         items = [i for i in mo.items if i.reference in moved]

@@ -33,6 +33,23 @@ class Outcome(StrEnum):
     applied = "applied"
     skipped = "skipped"
     rejected = "rejected"
+    # an event raised inside the pipeline that the item's state lacks: the marketplace is the
+    # source of truth, so the item moves straight to the event's target state (spec 9.4)
+    forced = "forced"
+
+    @property
+    def moved(self) -> bool:
+        return self in (Outcome.applied, Outcome.forced)
+
+
+# The state an event raised inside the pipeline (poll, marketplace) forces an item into when
+# its state lacks the event, and why (spec 9.4).
+FORCED = {
+    "ship": ("shipped", "shipped by the carrier"),
+    "deliver": ("delivered", "delivered by the carrier"),
+    "cancel": ("canceled", "cancelled by the channel"),
+    "refund": ("refunded", "refunded by the channel"),
+}
 
 
 @dataclass(frozen=True)
@@ -120,9 +137,13 @@ class Process:
 
     def decide(self, state: str, event: str, source: Source) -> Decision:
         """Applied (with the target), skipped (the state has no such event) or rejected
-        (an automatic event sent from outside the pipeline)."""
+        (an automatic event sent from outside the pipeline). An event raised inside the
+        pipeline that the state lacks is forced to its target instead of skipped."""
         transition = self._by_key.get((state, event))
         if transition is None:
+            if not source.outside and event in FORCED:
+                target, why = FORCED[event]
+                return Decision(Outcome.forced, state, target, f"{why}; {state!r} has no {event!r}")
             return Decision(Outcome.skipped, state, None, f"state {state!r} has no event {event!r}")
         if source.outside and not transition.manual:
             return Decision(

@@ -7,9 +7,14 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from domain.statuses import OrderStatus, PackageStatus
+from domain.statuses import OrderStatus, PackageStatus, is_live
 
 WEB_CHANNEL_TYPES = frozenset({"web", "akinon", "b2c_direct"})
+
+
+def is_marketplace_type(channel_type: str) -> bool:
+    """Marketplace channels ship through the marketplace's own carrier (spec section 1)."""
+    return channel_type.lower() not in WEB_CHANNEL_TYPES
 
 
 def merchant_order_reference(order_number: str, merchant_reference: str) -> str:
@@ -24,8 +29,7 @@ class Channel:
 
     @property
     def is_marketplace(self) -> bool:
-        """Marketplace channels ship through the marketplace's own carrier (spec section 1)."""
-        return self.channel_type.lower() not in WEB_CHANNEL_TYPES
+        return is_marketplace_type(self.channel_type)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class OrderItem:
     @property
     def refunded(self) -> bool:
         return self.status is OrderStatus.refunded
+
+    @property
+    def live(self) -> bool:
+        return is_live(self.status)
 
 
 @dataclass

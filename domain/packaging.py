@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.lines import order_status
 from domain.model import CargoCompany, Order, OrderItem, Package
 from domain.statuses import OrderStatus, PackageStatus
 
@@ -87,29 +88,16 @@ def package_tracking_number(order: Order, items: list[OrderItem]) -> str | None:
     return order.tracking_number
 
 
-INACTIVE = {OrderStatus.cancellation_waiting, OrderStatus.cancelled, OrderStatus.refunded}
-
-
-def status_following(items: list[OrderStatus], current: OrderStatus) -> OrderStatus:
-    """An order follows its items: the least advanced status among its live items."""
-    live = [status for status in items if status not in INACTIVE]
-    return min(live) if live else current
-
-
-def order_status_from_items(order: Order) -> OrderStatus:
-    return status_following([item.status for item in order.items], order.status)
-
-
 def pack(package: Package, order: Order) -> list[OrderItem]:
-    """Package and its items packed; the package's order items preparing (450) in OMS.
-    Returns the package's order items."""
+    """Package and its items packed; the package's live order items preparing (450) in OMS.
+    Returns those order items (the ones to report)."""
     package.status = PackageStatus.packed
     live = [pi for pi in package.items if pi.status is not PackageStatus.cancelled]
     for package_item in live:
         package_item.status = PackageStatus.packed
     ids = {package_item.order_item_id for package_item in live}
-    items = [item for item in order.items if item.id in ids]
+    items = [item for item in order.items if item.id in ids and item.live]
     for item in items:
         item.status = OrderStatus.preparing
-    order.status = order_status_from_items(order)
+    order.status = order_status(item.status for item in order.items)
     return items

@@ -1,9 +1,11 @@
 """The merchant side of a poll batch (spec 9.4) in a few statements: the moved packages' live
 merchant order items take `ship` (shipped), or `ship` if they still can and then `deliver`
-(delivered), source poll. On a marketplace channel these events move the items' states only
-(no guard refuses the poll's events, no line changes: domain/merchant_effects.py), so a whole
-batch's items are read in one statement and written in one per new state; packages of a web
-channel, which the poll does not claim, take the general path (merchant_events)."""
+(delivered), source poll: applied when the item's state has the event, else forced to its
+target (the carrier is the source of truth). On a marketplace channel these events move the
+items' states only (no guard refuses the poll's events, no line changes:
+domain/merchant_effects.py), so a whole batch's items are read in one statement and written in
+one per new state; packages of a web channel, which the poll does not claim, take the general
+path (merchant_events)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from itertools import groupby
 
 from domain.merchant_effects import DELIVER, SHIP
 from domain.merchant_events import fire_for_packages
-from domain.merchant_oms import MerchantTransitionRecord, Outcome, Process, Source
+from domain.merchant_oms import MerchantTransitionRecord, Process, Source
 from domain.polling import PolledMerchantItem
 from domain.ports import UnitOfWork
 from domain.statuses import PackageStatus
@@ -48,7 +50,7 @@ def fire_for_polled(
         steps += [(event, row) for event in EVENTS.get(target, []) for row in items]
         for event, row in steps:
             record = _event(event, row, processes[row.item.process], now)
-            if record.outcome is Outcome.applied:
+            if record.outcome.moved:
                 states[row.item.id or 0] = row.item.state
             batch.append(record)
     uow.polls.save_merchant_states(states)
@@ -62,7 +64,7 @@ def _event(
     """Decide one event on one item and move its state when it applies."""
     item = row.item
     decision = process.decide(item.state, event, Source.poll)
-    if decision.outcome is Outcome.applied and decision.to_state:
+    if decision.outcome.moved and decision.to_state:
         item.state = decision.to_state
     record = MerchantTransitionRecord(
         item.reference,

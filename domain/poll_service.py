@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.merchant_events import channel_update
+from domain.merchant_oms import Source
 from domain.messages import (
     POLL_MESSAGE_MAX_PACKAGES,
     OutboxMessage,
@@ -13,7 +15,7 @@ from domain.messages import (
 from domain.omnitron import OmnitronGateway, OmnitronOrder
 from domain.packaging import TransitionRecord
 from domain.poll_merchant import fire_for_polled
-from domain.polling import POLL_SLUG, BatchResult, resolve
+from domain.polling import POLL_SLUG, BatchResult, PolledPackage, endings, resolve
 from domain.ports import UnitOfWork
 from domain.services import Clock, utc_now
 
@@ -89,8 +91,15 @@ def poll_packages(
             read = request_id if start == 0 or request_id is None else f"{request_id}-{start}"
             found += omnitron.orders(numbers, request_id=read)
     answers = {order.number: order for order in found}
+    ended = _end_items(packages, answers, uow, clock)
     resolutions = [
-        resolve(p.package_id, p.status, p.item_ids, answers.get(p.order_number)) for p in packages
+        resolve(
+            p.package_id,
+            p.status,
+            [i for i in p.item_ids if i not in ended],
+            answers.get(p.order_number),
+        )
+        for p in packages
     ]
     wanted = [r for r in resolutions if r.target is not None]
     moved = []
@@ -120,8 +129,26 @@ def poll_packages(
     unknown = sorted({p.order_number for p in packages if p.order_number not in answers})
     malformed = sorted((o.number, o.problem) for o in found if o.problem is not None)
     return BatchResult(
-        len(packages), moved, unknown, malformed, {p.package_id: p for p in packages}
+        len(packages), moved, unknown, malformed, {p.package_id: p for p in packages}, len(ended)
     )
+
+
+def _end_items(
+    packages: list[PolledPackage], answers: dict[str, OmnitronOrder], uow: UnitOfWork,
+    clock: Clock,
+) -> set[int]:  # fmt: skip
+    """Live items that Omnitron shows cancelled (100) or refunded (600) take `cancel`
+    (`refund`), source poll, exactly as a re-sent order's would: one transaction per order,
+    before the moves. Returns their Omnitron ids (they no longer decide their package's move).
+    A redelivered message loads only the items still live, so nothing ends twice."""
+    by_order: dict[int, dict[int, str]] = {}
+    for package in packages:
+        events = endings(package.item_ids, answers.get(package.order_number))
+        if events:
+            by_order.setdefault(package.order_id, {}).update(events)
+    for order_id, events in sorted(by_order.items()):
+        channel_update(order_id, events, uow, None, clock, source=Source.poll)
+    return {item_id for events in by_order.values() for item_id in events}
 
 
 def set_auto_run(enabled: bool, uow: UnitOfWork) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from domain.errors import UnknownOrder
+from domain.lines import order_status, settle_expenses
 from domain.merchant_oms import DEFAULT_PROCESS, MAIN_PROCESS, MerchantTransitionRecord
 from domain.messages import OutboxMessage, SplitOrder
 from domain.model import MerchantOrder, Order
@@ -51,11 +52,15 @@ def ingest_order(
     order: Order, uow: UnitOfWork, message_id: str | None = None, clock: Clock = utc_now
 ) -> Ingested:
     """Store a validated order (creating its channel on first sight) and ask for its split.
+    Lines that arrive cancelled or refunded settle as if they had ended afterwards (spec 9.4):
+    their expenses follow them and the order's status follows its items.
 
     A second delivery of the same (channel, number) stores nothing and sends nothing, except
     that items it now says cancelled (100) or refunded (600) take `cancel` (`refund`)."""
     with uow:
         uow.channels.add_if_missing(order.channel)
+        settle_expenses(order.items, order.expenses)
+        order.status = order_status(item.status for item in order.items)
         order.totals = totals_of(order.items, order.expenses)
         created = uow.orders.add(order)
         if created:

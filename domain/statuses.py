@@ -38,3 +38,13 @@ class PackageStatus(IntEnum):
     attempted_delivery = 720
     delivered = 800
     cancelled = 950  # every item cancelled: neither packed nor polled (spec 2, 9.4)
+
+
+# A line that is neither cancelled nor refunded is live (spec 2): totals, expenses, packing,
+# reports and the poll all use this one definition (50 cancellation_waiting is live until the
+# channel cancels it)
+ENDED = frozenset({OrderStatus.cancelled, OrderStatus.refunded})
+
+
+def is_live(status: OrderStatus) -> bool:
+    return status not in ENDED

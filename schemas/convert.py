@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.lines import settle_expenses
 from domain.model import CargoCompany, Channel, Expense, Order, OrderItem, Product
 from domain.money import MoneyError, format_minor_units, rate_of, to_minor_units
 from domain.statuses import OrderStatus
@@ -104,6 +105,7 @@ def _to_domain(model: InboundOrder, main_merchant: str) -> Order:
     amount = None if model.amount is None else money("amount", model.amount)
     if money.problems:
         raise InvalidMessage(money.problems)
+    settle_expenses(items, expenses)  # lines that arrive ended take their expenses with them
     totals = totals_of(items, expenses)
     if totals.subtotal + totals.expense_total > MAX_ORDER_TOTAL:
         limit = format_minor_units(MAX_ORDER_TOTAL, model.currency)

@@ -40,6 +40,16 @@ UPDATE_PACKAGE_ITEM = (
     .where(t.package_items.c.id == bindparam("b_item_id"))
     .values(status=bindparam("new_status"))
 )
+# a shipment follows its package (as the poll moves them), e.g. when the channel cancels a
+# packed package's last item and the warehouse unpacks it
+UPDATE_SHIPMENT = (
+    update(t.shipments)
+    .where(
+        t.shipments.c.package_id == bindparam("b_package_id"),
+        t.shipments.c.status != bindparam("new_status"),
+    )
+    .values(status=bindparam("new_status"), updated_at=bindparam("now"))
+)
 
 
 class SqlTransitionRepository(ports.TransitionRepository):
@@ -148,10 +158,9 @@ class SqlPackageRepository(ports.PackageRepository):
 
     def save_items(self, package: Package) -> None:
         now = datetime.now().astimezone()
-        self.connection.execute(
-            UPDATE_PACKAGE,
-            {"b_package_id": package.id, "new_status": int(package.status), "now": now},
-        )
+        params = {"b_package_id": package.id, "new_status": int(package.status), "now": now}
+        self.connection.execute(UPDATE_PACKAGE, params)
+        self.connection.execute(UPDATE_SHIPMENT, params)
         self.connection.execute(
             UPDATE_PACKAGE_ITEM,
             [{"b_item_id": i.id, "new_status": int(i.status)} for i in package.items],

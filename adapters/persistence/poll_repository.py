@@ -31,8 +31,8 @@ from adapters.persistence.array_literal import IntArray
 from adapters.persistence.prepared import Prepared, enabled
 from adapters.persistence.repositories import insert_ignoring
 from domain import ports
+from domain.lines import order_status
 from domain.model import WEB_CHANNEL_TYPES, MerchantOrderItem
-from domain.packaging import status_following
 from domain.polling import (
     POLLED_STATES,
     PolledMerchantItem,
@@ -40,11 +40,14 @@ from domain.polling import (
     Resolution,
     item_status_for,
 )
-from domain.statuses import OrderStatus, PackageStatus
+from domain.statuses import ENDED, OrderStatus, PackageStatus
 
 POLLED = [int(s) for s in POLLED_STATES]
 PARTS_KEPT = 86_400  # seconds of cycles whose planned parts are kept
 CANCELLED = int(PackageStatus.cancelled)  # cancelled package items neither decide nor move
+# order items that have ended (cancelled, refunded) are not live: they neither decide a
+# package's move nor move with it, and take no event (spec 2, 9.4)
+ENDED_CODES = sorted(int(s) for s in ENDED)
 MARKETPLACE_CHANNELS = select(t.channels.c.id).where(
     func.lower(t.channels.c.channel_type).not_in(sorted(WEB_CHANNEL_TYPES))
 )
@@ -79,11 +82,13 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
         )
         .order_by(p.id)
         .limit(bindparam("limit")),
-        "load": select(p.id, p.status, p.number.label("package_number"), o.number, oi.omnitron_id)
+        "load": select(
+            p.id, p.status, p.number.label("package_number"), p.order_id, o.number, oi.omnitron_id
+        )
         .join(t.orders, o.id == p.order_id)
         .join(t.package_items, pi.package_id == p.id)
         .join(t.order_items, oi.id == pi.order_item_id)
-        .where(in_ids(p.id, "ids"), pi.status != CANCELLED)
+        .where(in_ids(p.id, "ids"), pi.status != CANCELLED, oi.status.not_in(ENDED_CODES))
         .order_by(p.id, oi.omnitron_id),
         "lock_packages": select(p.id, p.status)
         .where(in_ids(p.id, "ids"))
@@ -95,7 +100,7 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
         .values(status=bindparam("code"), updated_at=bindparam("when")),
         # the order items go first: they are chosen by their package items' live status
         "order_items": update(t.order_items)
-        .where(oi.id.in_(select(pi.order_item_id).where(*live)))
+        .where(oi.id.in_(select(pi.order_item_id).where(*live)), oi.status.not_in(ENDED_CODES))
         .values(status=bindparam("item_status")),
         "package_items": update(t.package_items).where(*live).values(status=bindparam("code")),
         "shipments": update(t.shipments)
@@ -126,7 +131,7 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
             (moi.c.merchant_order_id == mo.c.id) & (moi.c.order_item_id == pi.order_item_id),
         )
         .join(t.order_items, oi.id == moi.c.order_item_id)
-        .where(in_ids(p.id, "ids"), pi.status != CANCELLED)
+        .where(in_ids(p.id, "ids"), pi.status != CANCELLED, oi.status.not_in(ENDED_CODES))
         .order_by(p.order_id, p.id, moi.c.id),
         "merchant_states": update(moi)
         .where(in_ids(moi.c.id, "ids"))
@@ -143,7 +148,8 @@ APPLY = text(
     f" WHERE package_id = ANY(CAST(:ids AS BIGINT[])) AND status <> {CANCELLED}"
     " RETURNING order_item_id),"
     " items AS (UPDATE order_items SET status = :item_status"
-    " WHERE id IN (SELECT order_item_id FROM live) RETURNING id),"
+    " WHERE id IN (SELECT order_item_id FROM live)"
+    f" AND status NOT IN ({', '.join(map(str, ENDED_CODES))}) RETURNING id),"
     " shipped AS (UPDATE shipments SET status = :code, updated_at = :when"
     " WHERE package_id = ANY(CAST(:ids AS BIGINT[])) RETURNING id)"
     " SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM items),"
@@ -213,7 +219,12 @@ class SqlPollRepository(ports.PollRepository):
             package = found.get(row.id)
             if package is None:
                 package = found[row.id] = PolledPackage(
-                    row.id, PackageStatus(row.status), row.number, [], row.package_number
+                    row.id,
+                    PackageStatus(row.status),
+                    row.number,
+                    [],
+                    row.package_number,
+                    row.order_id,
                 )
             package.item_ids.append(row.omnitron_id)
         return list(found.values())
@@ -257,7 +268,7 @@ class SqlPollRepository(ports.PollRepository):
             status_now[row.order_id] = OrderStatus(row.now)
         by_status: dict[OrderStatus, list[int]] = defaultdict(list)
         for order_id, statuses in items.items():
-            following = status_following(statuses, status_now[order_id])
+            following = order_status(statuses)
             if following != status_now[order_id]:
                 by_status[following].append(order_id)
         for status, order_ids in by_status.items():

@@ -12,20 +12,28 @@ from sqlalchemy import ColumnElement, Engine, exists, func, select
 from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text
 from adapters.persistence.merchants import SqlMerchantProcessRepository, record_from
+from domain.merchant_effects import offered_events
 from domain.merchant_oms import MerchantTransitionRecord, Process
-from domain.model import TOTAL_NAMES, MerchantOrder, MerchantOrderItem, OrderItem
+from domain.model import (
+    TOTAL_NAMES,
+    MerchantOrder,
+    MerchantOrderItem,
+    OrderItem,
+    is_marketplace_type,
+)
 from domain.packaging import package_tracking_number
 from domain.ports import UnitOfWork
+from domain.statuses import PackageStatus
 
 
-def merchant_order_view(mo: MerchantOrder, processes: dict[str, Process | None]) -> dict[str, Any]:
+def merchant_order_view(
+    mo: MerchantOrder, processes: dict[str, Process | None], marketplace: bool
+) -> dict[str, Any]:
     """A merchant order's reference, totals, items (reference, omnitron item id, state,
-    process), its `states` (sorted set) and `manual_events` (union over its items)."""
-    manual: set[str] = set()
-    for item in mo.items:
-        process = processes.get(item.process)
-        if process is not None:
-            manual |= process.manual_events(item.state)
+    process), its `states` (sorted set) and `manual_events` (union over its items of the
+    events each can take now: spec 9.1)."""
+    package_status = mo.package.status if mo.package else None
+    pairs = [(item.state, item.process) for item in mo.items]
     return {
         "reference": mo.reference,
         "merchant_reference": mo.merchant_reference,
@@ -41,7 +49,7 @@ def merchant_order_view(mo: MerchantOrder, processes: dict[str, Process | None])
             for item in mo.items
         ],
         "states": sorted({item.state for item in mo.items}),
-        "manual_events": sorted(manual),
+        "manual_events": _offered(pairs, processes, marketplace, package_status),
     }
 
 
@@ -62,7 +70,9 @@ def find_merchant_order(
         found = uow.merchant_orders.find(reference, merchant_reference)
         if len(found) != 1:
             return None
-        return merchant_order_view(found[0], processes_of(uow, found))
+        order = uow.orders.get(found[0].order_id)
+        marketplace = order is None or order.channel.is_marketplace
+        return merchant_order_view(found[0], processes_of(uow, found), marketplace)
 
 
 def process_rows(uow: UnitOfWork, name: str) -> Process | None:
@@ -137,8 +147,16 @@ def merchant_order_page(
     if created_to is not None:
         where.append(mo.c.created_at < created_to)
     query = (
-        select(mo, t.orders.c.number.label("order_number"), t.orders.c.currency)
+        select(
+            mo,
+            t.orders.c.number.label("order_number"),
+            t.orders.c.currency,
+            t.channels.c.channel_type,
+            t.packages.c.status.label("package_status"),
+        )
         .join(t.orders, t.orders.c.id == mo.c.order_id)
+        .join(t.channels, t.channels.c.id == t.orders.c.channel_id)
+        .outerjoin(t.packages, t.packages.c.merchant_order_id == mo.c.id)
         .where(*where)
         .order_by(mo.c.id.desc())
     )
@@ -160,12 +178,15 @@ def merchant_order_page(
     return MerchantOrderPage(count, [_listed(r, states.get(r.id, []), processes) for r in rows])
 
 
-def _manual(pairs: list[tuple[str, str]], processes: dict[str, Process | None]) -> list[str]:
+def _offered(
+    pairs: list[tuple[str, str]], processes: dict[str, Process | None], marketplace: bool,
+    package_status: PackageStatus | int | None,
+) -> list[str]:  # fmt: skip
+    """The union of the manual events these (state, process) pairs can take now."""
+    status = None if package_status is None else PackageStatus(package_status)
     manual: set[str] = set()
     for state, name in pairs:
-        process = processes.get(name)
-        if process is not None:
-            manual |= process.manual_events(state)
+        manual |= offered_events(processes.get(name), state, marketplace, status)
     return sorted(manual)
 
 
@@ -178,7 +199,9 @@ def _listed(
         "currency": row.currency,
         "created_at": row.created_at.isoformat(),
         "states": sorted({state for state, _ in pairs}),
-        "manual_events": _manual(pairs, processes),
+        "manual_events": _offered(
+            pairs, processes, is_marketplace_type(row.channel_type), row.package_status
+        ),
         "totals": {name: getattr(row, name) for name in TOTAL_NAMES},
     }
 
@@ -202,6 +225,8 @@ def merchant_order_detail(
         if package is not None and package.id is not None:
             shipment = uow.shipments.for_packages([package.id]).get(package.id)
         processes = processes_of(uow, found)
+    marketplace = order.channel.is_marketplace
+    package_status = package.status if package else None
     lines = {line.id: line for line in order.items}
     pairs = [(lines[item.order_item_id], item) for item in mo.items if item.order_item_id in lines]
     if shipment is not None:
@@ -227,8 +252,13 @@ def merchant_order_detail(
         },
         "overview": {
             "states": sorted({item.state for item in mo.items}),
-            "manual_events": _manual([(i.state, i.process) for i in mo.items], processes),
-            "items": [_overview_item(line, item, processes) for line, item in pairs],
+            "manual_events": _offered(
+                [(i.state, i.process) for i in mo.items], processes, marketplace, package_status
+            ),
+            "items": [
+                _overview_item(line, item, processes, marketplace, package_status)
+                for line, item in pairs
+            ],
         },
         "totals": mo.totals.as_dict(),
     }
@@ -242,8 +272,9 @@ def _text(value: Any) -> str | None:
 
 
 def _overview_item(
-    line: OrderItem, item: MerchantOrderItem, processes: dict[str, Process | None]
-) -> dict[str, Any]:
+    line: OrderItem, item: MerchantOrderItem, processes: dict[str, Process | None],
+    marketplace: bool, package_status: PackageStatus | None,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "reference": item.reference,
         "omnitron_item_id": item.omnitron_item_id,
@@ -255,7 +286,9 @@ def _overview_item(
         "tax_rate": rate_text(line.tax_rate),
         "state": item.state,
         "process": item.process,
-        "manual_events": _manual([(item.state, item.process)], processes),
+        "manual_events": _offered(
+            [(item.state, item.process)], processes, marketplace, package_status
+        ),
     }
 
 

@@ -99,7 +99,10 @@ def order_view(
         "expenses": [_expense(e) for e in order.expenses],
         "totals": order.totals.as_dict(),
         "marketplace_expenses": totals_of([], marketplace_expenses(order)).as_dict(),
-        "merchant_orders": [merchant_order_view(mo, processes or {}) for mo in merchant_orders],
+        "merchant_orders": [
+            merchant_order_view(mo, processes or {}, channel.is_marketplace)
+            for mo in merchant_orders
+        ],
         "packages": [
             _package(mo, mo.package, shipments.get(mo.package.id or 0))
             for mo in merchant_orders

@@ -133,7 +133,7 @@ def test_detail_has_the_four_blocks_and_nothing_of_others(
     }
     overview = page["overview"]
     assert overview["states"] == ["new"]
-    assert overview["manual_events"] == ["cancel by merchant", "ship"]
+    assert overview["manual_events"] == ["cancel by merchant"]  # no `ship` on a marketplace item
     assert [
         (i["reference"], i["omnitron_item_id"], i["sku"], i["name"], i["quantity"], i["price"])
         for i in overview["items"]
@@ -142,7 +142,7 @@ def test_detail_has_the_four_blocks_and_nothing_of_others(
         (f"{reference}--{mug}", mug, "SKU-MUG", "Mug", 2, 2500),
     ]
     assert {i["state"] for i in overview["items"]} == {"new"}
-    assert all(i["manual_events"] == ["cancel by merchant", "ship"] for i in overview["items"])
+    assert all(i["manual_events"] == ["cancel by merchant"] for i in overview["items"])
     assert page["totals"]["grand_total"] == 15090 and page["totals"]["expense_total"] == 590
     # nothing of merchant B, no marketplace-order totals (the order's grand total is 35590)
     text = answer.text
@@ -174,14 +174,14 @@ def test_list_filters_and_pages(api: ApiServer, keys: Keys, api_db: Engine) -> N
         "reference", "order_number", "currency", "created_at", "states", "manual_events", "totals"
     }  # fmt: skip
     assert row["order_number"] == bodies[2]["number"]
-    assert row["states"] == ["new"] and row["manual_events"] == ["cancel by merchant", "ship"]
+    assert row["states"] == ["new"] and row["manual_events"] == ["cancel by merchant"]
     assert row["totals"]["grand_total"] == 15090
     second = requests.get(first["next"], headers=token(keys.merchant_a), timeout=30).json()
     assert [r["reference"] for r in second["results"]] == newest_first[2:]
     assert second["next"] is None and "page=1" in second["previous"]
     cancelled = second["results"][0]
     assert cancelled["states"] == ["canceled by merchant", "new"]
-    assert cancelled["manual_events"] == ["cancel by merchant", "close", "ship"]
+    assert cancelled["manual_events"] == ["cancel by merchant", "close"]
 
     by_state = get(api, keys.merchant_a, path, state="canceled by merchant", **window).json()
     assert [r["reference"] for r in by_state["results"]] == newest_first[2:]

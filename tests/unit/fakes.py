@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.lines import order_status
 from domain.merchant_oms import SHIPPED_PROCESSES, MerchantTransitionRecord, Process
 from domain.messages import OutboxMessage
 from domain.model import (
@@ -16,8 +17,17 @@ from domain.model import (
     Order,
     OrderItem,
     Package,
+    PackageItem,
 )
-from domain.packaging import StatusReport
+from domain.omnitron import OmnitronGateway, OmnitronItem, OmnitronOrder
+from domain.packaging import StatusReport, TransitionRecord
+from domain.polling import (
+    POLLED_STATES,
+    PolledMerchantItem,
+    PolledPackage,
+    Resolution,
+    item_status_for,
+)
 from domain.ports import (
     ChannelRepository,
     MerchantLog,
@@ -27,9 +37,12 @@ from domain.ports import (
     OrderRepository,
     Outbox,
     PackageRepository,
+    PollRepository,
     ReportRepository,
+    TransitionLog,
     UnitOfWork,
 )
+from domain.statuses import PackageStatus
 
 
 class FakeChannels(ChannelRepository):
@@ -216,6 +229,8 @@ class FakeUnitOfWork(UnitOfWork):
     merchant_log: FakeMerchantLog
     packages: FakePackages
     reports: FakeReports
+    polls: FakePolls
+    transition_log: FakeTransitionLog
 
     def __init__(self) -> None:
         self.channels = FakeChannels()
@@ -227,6 +242,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.merchant_log = FakeMerchantLog()
         self.packages = FakePackages(self.merchant_orders)
         self.reports = FakeReports()
+        self.polls = FakePolls(self.orders, self.merchant_orders)
+        self.transition_log = FakeTransitionLog()
         self.committed = False
         self.commits = 0
         self.rollbacks = 0
@@ -242,3 +259,123 @@ class FakeUnitOfWork(UnitOfWork):
 class ExplodingMerchantOrders(FakeMerchantOrders):
     def add(self, merchant_order: MerchantOrder) -> None:
         raise RuntimeError("database went away")
+
+
+class FakeTransitionLog(TransitionLog):
+    def __init__(self) -> None:
+        self.records: list[TransitionRecord] = []
+
+    def add(self, record: TransitionRecord) -> None:
+        self.records.append(record)
+
+    def by_message(self, message_id: str) -> TransitionRecord | None:
+        return next((r for r in self.records if r.message_id == message_id), None)
+
+
+class FakePolls(PollRepository):
+    """What the SQL poll does (adapters/persistence/poll_repository.py), on the fakes' objects:
+    live items only (package item not cancelled, order item neither cancelled nor refunded)."""
+
+    def __init__(self, orders: FakeOrders, merchant_orders: FakeMerchantOrders) -> None:
+        self.orders = orders
+        self.merchant_orders = merchant_orders
+
+    def open_cycle(self, cycle: int, when: datetime) -> bool:
+        return True
+
+    def claim(self, cycle: int, limit: int, after: int = 0) -> list[int]:
+        return sorted(
+            mo.package.id
+            for mo in self.merchant_orders.merchant_orders
+            if mo.package is not None
+            and mo.package.id is not None
+            and mo.package.id > after
+            and mo.package.status in POLLED_STATES
+            and self.orders.orders[mo.order_id].channel.is_marketplace
+        )[:limit]
+
+    def _live(self, mo: MerchantOrder) -> list[tuple[PackageItem, OrderItem]]:
+        assert mo.package is not None
+        lines = {item.id: item for item in self.orders.orders[mo.order_id].items}
+        return [
+            (pi, lines[pi.order_item_id])
+            for pi in mo.package.items
+            if pi.status is not PackageStatus.cancelled and lines[pi.order_item_id].live
+        ]
+
+    def _by_package(self, package_ids: list[int]) -> list[MerchantOrder]:
+        wanted = set(package_ids)
+        return [
+            mo
+            for mo in self.merchant_orders.merchant_orders
+            if mo.package is not None and mo.package.id in wanted
+        ]
+
+    def load(self, package_ids: list[int]) -> list[PolledPackage]:
+        found = []
+        for mo in self._by_package(package_ids):
+            live, package = self._live(mo), mo.package
+            assert package is not None and package.id is not None
+            if live:
+                order = self.orders.orders[mo.order_id]
+                ids = sorted(item.omnitron_id for _, item in live)
+                found.append(
+                    PolledPackage(
+                        package.id, package.status, order.number, ids, package.number, order.id or 0
+                    )
+                )
+        return found
+
+    def move(self, moves: list[Resolution], when: datetime) -> list[Resolution]:
+        applied = []
+        for move in moves:
+            (mo,) = self._by_package([move.package_id])
+            assert mo.package is not None
+            if move.target is None or move.target <= mo.package.status:
+                continue
+            applied.append(move)
+            mo.package.status = move.target
+            for package_item in mo.package.items:
+                if package_item.status is not PackageStatus.cancelled:
+                    package_item.status = move.target
+            for _, item in self._live(mo):
+                item.status = item_status_for(move.target)
+            order = self.orders.orders[mo.order_id]
+            order.status = order_status(item.status for item in order.items)
+        return applied
+
+    def merchant_items(self, package_ids: list[int]) -> list[PolledMerchantItem]:
+        rows = []
+        for mo in self._by_package(package_ids):
+            live = {item.id for _, item in self._live(mo)}
+            marketplace = self.orders.orders[mo.order_id].channel.is_marketplace
+            assert mo.package is not None and mo.package.id is not None
+            rows += [
+                PolledMerchantItem(mo.package.id, mo.order_id, mo.reference, marketplace, item)
+                for item in mo.items
+                if item.order_item_id in live
+            ]
+        return rows
+
+    def save_merchant_states(self, states: dict[int, str]) -> None:
+        pass  # the items are the fakes' own objects: already moved
+
+
+class FakeOmnitron(OmnitronGateway):
+    """Omnitron's answer is whatever the test says it is: order number -> item id -> status."""
+
+    def __init__(self) -> None:
+        self.says: dict[str, dict[int, str]] = {}
+        self.updates: list[dict[int, str]] = []
+
+    def update_item_statuses(self, statuses: dict[int, str]) -> None:
+        self.updates.append(statuses)
+
+    def orders(self, numbers: list[str], request_id: str | None = None) -> list[OmnitronOrder]:
+        return [order for n in numbers if (order := self.get_order(n)) is not None]
+
+    def get_order(self, number: str) -> OmnitronOrder | None:
+        if number not in self.says:
+            return None
+        items = [OmnitronItem(i, status) for i, status in sorted(self.says[number].items())]
+        return OmnitronOrder(number, "400", items)

@@ -321,14 +321,20 @@ def test_the_poll_fires_ship_then_deliver_on_the_live_items_only() -> None:
     assert order_id in uow.orders.locked
 
 
-def test_attempted_delivery_fires_nothing_and_skips_are_logged() -> None:
+def test_attempted_delivery_fires_nothing_and_a_state_without_the_event_is_forced() -> None:
     uow, _ = split(example())
     package = mo(uow, MO5).package
     assert package is not None and package.id is not None
     assert fire_for_packages(uow, {package.id: PackageStatus.attempted_delivery}, NOW) == []
-    mo(uow, MO5).items[0].state = "closed"
+    mo(uow, MO5).items[0].state = "waiting for return"
     (record,) = fire_for_packages(uow, {package.id: PackageStatus.shipped}, NOW)
-    assert record.outcome is Outcome.skipped
+    assert (record.outcome, record.from_state, record.to_state) == (
+        Outcome.forced,
+        "waiting for return",
+        "shipped",
+    )
+    assert record.reason.startswith("shipped by the carrier")
+    assert mo(uow, MO5).items[0].state == "shipped"
 
 
 def test_a_re_sent_order_with_a_cancelled_item_fires_cancel_from_the_marketplace() -> None:
