@@ -129,6 +129,7 @@ class SqlMerchantLog(ports.MerchantLog):
                 "reason": [r.reason for r in records],
                 "message_id": [r.message_id for r in records],
                 "created_at": [r.at or now() for r in records],
+                "body_sha256": [r.body_sha256 for r in records],
             },
         )
 
@@ -154,6 +155,7 @@ def record_from(row: Row[Any]) -> MerchantTransitionRecord:
         message_id=row.message_id,
         order_id=row.order_id,
         at=row.created_at,
+        body_sha256=row.body_sha256,
     )
 
 
