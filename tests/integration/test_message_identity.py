@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, update
 from adapters.persistence import tables as t
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.shipping.omnitron_shipment_client import shipment_clients
+from domain.merchant_oms import MerchantTransitionRecord
 from domain.message_identity import MessageIdReused
 from domain.package_commands import run_package_command
 from domain.packaging import COMPLETE_PACKAGING, PackageCommand
@@ -77,3 +78,23 @@ def test_log_rows_from_before_migration_0012_count_as_the_same_body(engine: Engi
             c.execute(update(table).where(table.c.message_id == key).values(body_sha256=None))
     assert fire(engine, "ship", order["mo5"], "MER000005", message_id=event_id).repeated
     assert command(engine, package_id, slug="OTHER", message_id=command_id).repeated
+
+
+def test_a_long_merchant_event_id_is_recognised_when_it_comes_again(engine: Engine) -> None:
+    """The log's message_id column holds 64 characters: a longer id was cut there, so its
+    redelivery was not found, ran again and hit the log's unique key, retried until it was
+    dead-lettered. It is keyed by its digest, as the packaging log and dead letters are."""
+    order = two_merchant_order(engine)
+    long_id = "upstream-" + "x" * 120
+    first = fire(engine, "cancel by merchant", order["mo2"], items=order["items"][1:2],
+                 message_id=long_id)  # fmt: skip
+    again = fire(engine, "cancel by merchant", order["mo2"], items=order["items"][1:2],
+                 message_id=long_id)  # fmt: skip
+
+    def moves(records: list[MerchantTransitionRecord]) -> list[tuple[object, ...]]:
+        return [(r.item_reference, r.outcome, r.from_state, r.to_state) for r in records]
+
+    assert again.repeated and moves(again.records) == moves(first.records)
+    other = fire(engine, "cancel by merchant", order["mo2"], items=order["items"][:1],
+                 message_id=long_id[:64] + "-other")  # fmt: skip
+    assert not other.repeated and [r.outcome.value for r in other.records] == ["applied"]
