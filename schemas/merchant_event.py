@@ -10,9 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from domain.merchant_events import MerchantEvent
 from domain.merchant_oms import Source
 from schemas.errors import InvalidMessage, validate
-from schemas.text import PRINTABLE, printable, unstorable
+from schemas.text import PRINTABLE_PATTERN, printable, unstorable
 
-ItemReference = Annotated[str, StringConstraints(min_length=1, max_length=400), PRINTABLE]
+ItemReference = Annotated[
+    str, StringConstraints(min_length=1, max_length=400, pattern=PRINTABLE_PATTERN)
+]
 
 
 class MerchantEventMessage(BaseModel):

@@ -59,14 +59,30 @@ class _Rule:
         return json_schema
 
 
-PRINTABLE = _Rule(unprintable, PRINTABLE_PATTERN)
+# Printable text is checked by pydantic's own regex engine, not a Python validator per field;
+# `readable` (schemas/errors.py) turns its mismatch into the rule broken.
+PRINTABLE = StringConstraints(pattern=PRINTABLE_PATTERN)
 
 
 def printable(limit: int, required: bool = True) -> Any:
     """A text field of `limit` characters at most (at least one unless not `required`)."""
     return Annotated[
-        str, StringConstraints(min_length=1 if required else 0, max_length=limit), PRINTABLE
+        str,
+        StringConstraints(
+            min_length=1 if required else 0, max_length=limit, pattern=PRINTABLE_PATTERN
+        ),
     ]
+
+
+def readable(kind: str, pattern: Any, value: Any) -> str | None:
+    """The rule a value broke, for pydantic's "String should match pattern" on PRINTABLE."""
+    if (
+        kind == "string_pattern_mismatch"
+        and pattern == PRINTABLE_PATTERN
+        and isinstance(value, str)
+    ):
+        return unprintable(value)
+    return None
 
 
 OrderNumber = Annotated[
@@ -80,7 +96,9 @@ MerchantReference = Annotated[
     _Rule(merchant_reference_problem, MERCHANT_REFERENCE_PATTERN),
 ]
 
-_SUSPECT = re.compile("\\\\u0000|[\ud800-\udfff]")  # in json.dumps(..., ensure_ascii=False)
+# in json.dumps(...) (ASCII): a NUL's escape, or a surrogate's (a valid pair too: then the walk
+# finds nothing)
+_SUSPECT = re.compile(r"\\u(?:0000|d[89a-f])")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -99,7 +117,7 @@ def unstorable(body: Any) -> list[tuple[str, str]]:
     """Every string (value or key) in a decoded JSON body that holds a NUL or a lone
     surrogate, as (path, rule), in document order. One C-speed scan first: the walk runs
     only on a suspect."""
-    text = json.dumps(body, ensure_ascii=False, default=repr)
+    text = json.dumps(body, default=repr)
     if _SUSPECT.search(text) is None:
         return []
     problems: list[tuple[str, str]] = []
