@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from domain.references import merchant_reference_problem
+
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/oms"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 EMBEDDED_BROKER_URL = "stub://"
@@ -38,6 +40,18 @@ def _whole_number(name: str, default: int, minimum: int = 1) -> int:
         raise SettingsError(f"{name} must be a whole number >= {minimum}, not {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be a whole number >= {minimum}, not {value}")
+    return value
+
+
+def _merchant_reference(name: str, default: str) -> str:
+    """The main merchant's reference obeys the rule of every merchant reference (spec 3): it
+    names merchant orders, folders and URLs like any other. Empty means the default."""
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    problem = merchant_reference_problem(value)
+    if problem is not None:
+        raise SettingsError(f"{name} is not a valid merchant reference ({value!r}): {problem}")
     return value
 
 
@@ -98,7 +112,9 @@ class Settings:
             omnitron_password=env.get("OMNITRON_PASSWORD", cls.omnitron_password),
             auto_run_ship_the_package_command=flag("AUTO_RUN_SHIP_THE_PACKAGE_COMMAND", False),
             poll_interval_seconds=_whole_number("POLL_INTERVAL_SECONDS", 60),
-            main_merchant_reference=env.get("MAIN_MERCHANT_REFERENCE", "MAIN"),
+            main_merchant_reference=_merchant_reference(
+                "MAIN_MERCHANT_REFERENCE", cls.main_merchant_reference
+            ),
             worker_threads=_whole_number("OMS_WORKER_THREADS", 8),
             poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
             group_commit=_whole_number("OMS_GROUP_COMMIT", 64),

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.models import TOTALS_DOC, Totals
 
-# no control characters: not in any name or reference, and PostgreSQL refuses NUL
-PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+# no control characters (C0, DEL, C1: the queue's schemas refuse them, schemas/text.py): not in
+# any name or reference, and PostgreSQL refuses NUL
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]+$"
 ItemReference = Annotated[str, Field(min_length=1, max_length=400, pattern=PRINTABLE)]
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from domain.errors import DomainError
 from domain.merchant_effects import Changes, apply_effect, refusal, settle
 from domain.merchant_oms import Decision, MerchantTransitionRecord, Outcome, Process, Source
+from domain.message_identity import body_fingerprint, ensure_same_body
 from domain.messages import OutboxMessage, SendStatusReport
 from domain.model import MerchantOrder, MerchantOrderItem, Order
 from domain.packaging import StatusReport
@@ -44,15 +45,16 @@ def trigger_merchant_event(
     request: MerchantEvent, uow: UnitOfWork, message_id: str | None = None,
     clock: Clock = utc_now, seen_order: SeenOrder = unseen,
 ) -> EventResult:  # fmt: skip
+    digest = None if message_id is None else body_fingerprint(request)
     with uow:
         if message_id is not None and (first := uow.merchant_log.by_message(message_id)):
-            return EventResult(first, repeated=True)
+            return _redelivery(message_id, first, digest)
         now = clock()
 
         def refuse(reason: str) -> EventResult:
             record = MerchantTransitionRecord(
                 "", request.merchant_order_reference, request.event, request.source,
-                Outcome.rejected, None, None, reason, message_id, None, now,
+                Outcome.rejected, None, None, reason, message_id, None, now, digest,
             )  # fmt: skip
             uow.merchant_log.add_all([record])
             uow.commit()
@@ -68,7 +70,7 @@ def trigger_merchant_event(
         order, merchant_orders = _lock(uow, found[0].order_id, [found[0]])
         seen_order(order.number)
         if message_id is not None and (first := uow.merchant_log.by_message(message_id)):
-            return EventResult(first, repeated=True)  # a redelivery that waited for the lock
+            return _redelivery(message_id, first, digest)  # one that waited for the lock
         mo = next(m for m in merchant_orders if m.id == found[0].id)
         processes = _processes(uow, mo.items)
         if not any(request.event in p.events for p in processes.values()):
@@ -94,9 +96,20 @@ def trigger_merchant_event(
             ]
         changes = Changes()
         records += apply_event(request.event, request.source, order, mo, wanted, processes, changes)
+        for record in records:
+            record.body_sha256 = digest
         _save(uow, order, merchant_orders, records, changes, message_id, now)
         uow.commit()
     return EventResult(records)
+
+
+def _redelivery(
+    message_id: str, first: list[MerchantTransitionRecord], digest: str | None
+) -> EventResult:
+    """The first outcomes of this message id, when it came with this body; else the id was
+    reused for another body (MessageIdReused: dead-lettered, nothing changes)."""
+    ensure_same_body(message_id, (r.body_sha256 for r in first), digest)
+    return EventResult(first, repeated=True)
 
 
 def apply_event(

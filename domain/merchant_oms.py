@@ -190,6 +190,7 @@ class MerchantTransitionRecord:
     message_id: str | None = None
     order_id: int | None = None
     at: datetime | None = None
+    body_sha256: str | None = None  # the event's fingerprint (domain/message_identity.py)
 
     def as_dict(self) -> dict[str, str | None]:
         return {

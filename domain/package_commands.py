@@ -6,6 +6,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from domain.errors import InvalidInput
+from domain.message_identity import body_fingerprint, ensure_same_body
 from domain.messages import OutboxMessage, SendStatusReport
 from domain.model import Order, Package
 from domain.omnitron import OmnitronGateway
@@ -46,11 +47,14 @@ def run_package_command(
     seen_order: SeenOrder = unseen,
 ) -> CommandResult:
     """Apply a named transition to a package, or reject it naming the package's state.
-    Either way the outcome is logged; a redelivered message returns its first outcome."""
+    Either way the outcome is logged; a redelivered message returns its first outcome, and a
+    message id reused for another command is refused (MessageIdReused, spec 9.3)."""
+    digest = None if message_id is None else body_fingerprint(command)
     with uow:
         if message_id is not None:
             previous = uow.transition_log.by_message(message_id)
-            if previous is not None:
+            if previous is not None:  # a redelivery, unless the id came with another body
+                ensure_same_body(message_id, [previous.body_sha256], digest)
                 return CommandResult(previous, repeated=True)
         now, notes = clock(), []
         try:
@@ -67,13 +71,13 @@ def run_package_command(
                 uow.packages.save_items(package)
             record = TransitionRecord(
                 command.slug, command.package_ref, True, "applied", now, package.id,
-                transition.from_status, transition.to_status, message_id,
+                transition.from_status, transition.to_status, message_id, digest,
             )  # fmt: skip
         except _Rejected as rejection:
             p = rejection.package  # rejections come before any write
             record = TransitionRecord(
                 command.slug, command.package_ref, False, rejection.reason, now,
-                p.id if p else None, p.status if p else None, None, message_id,
+                p.id if p else None, p.status if p else None, None, message_id, digest,
             )  # fmt: skip
         uow.transition_log.add(record)
         uow.commit()

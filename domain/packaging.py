@@ -47,6 +47,7 @@ class TransitionRecord:
     from_status: PackageStatus | None = None
     to_status: PackageStatus | None = None
     message_id: str | None = None
+    body_sha256: str | None = None  # the command's fingerprint (domain/message_identity.py)
 
     @property
     def outcome(self) -> str:

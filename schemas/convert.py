@@ -3,7 +3,6 @@ the currency and the computed totals. Every problem is reported as 'path: rule'.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +14,7 @@ from domain.statuses import OrderStatus
 from domain.totals import totals_of
 from schemas.errors import InvalidMessage
 from schemas.inbound_order import InboundOrder, ItemIn
+from schemas.text import unstorable
 
 MARKETPLACE_SHIPPING = ("shipping", "Marketplace shipping")
 # Totals are stored as BIGINT minor units; far above any real order, far below 2**63.
@@ -25,8 +25,8 @@ def parse_inbound_order(body: Any, main_merchant: str) -> Order:
     """Validate one inbound order body; raise InvalidMessage naming every broken rule."""
     if not isinstance(body, dict):
         raise InvalidMessage([("body", f"must be a JSON object, got {type(body).__name__}")])
-    if "\\u0000" in json.dumps(body):  # a NUL character, as JSON escapes it
-        raise InvalidMessage([("body", "contains a NUL character, which no text column stores")])
+    if problems := unstorable(body):
+        raise InvalidMessage(problems)
     try:
         model = InboundOrder.model_validate(body)
     except ValidationError as error:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from domain.errors import InvalidInput
+from schemas.text import readable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +40,8 @@ class InvalidMessage(InvalidInput):
             message = str(detail["msg"])
             if message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
+            pattern = detail.get("ctx", {}).get("pattern")
+            message = readable(detail["type"], pattern, detail.get("input")) or message
             problems.append((path, message))
         return cls(problems)
 

@@ -12,7 +12,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
-    StringConstraints,
     WithJsonSchema,
     field_validator,
 )
@@ -25,6 +24,7 @@ from domain.money import (
     rate_of,
 )
 from domain.statuses import OrderStatus
+from schemas.text import PRINTABLE, MerchantReference, OrderNumber, printable
 
 _DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 # date_placed must read back in any session time zone (year 1 at +14:00 is year 0 in UTC)
@@ -92,24 +92,9 @@ Currency = Annotated[
         }
     ),
 ]
-Text = Annotated[str, StringConstraints(min_length=1)]
 # Limits are the stored columns' sizes: a value that does not fit is bad input, not a retry.
 BigInt = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
-
-def _text(limit: int, required: bool = True) -> Any:
-    return Annotated[str, StringConstraints(min_length=1 if required else 0, max_length=limit)]
-
-
-def _reference(value: Any) -> Any:
-    if isinstance(value, str) and "--" in value:
-        raise ValueError("must not contain '--' (it separates order number and merchant)")
-    return value
-
-
-Reference = Annotated[
-    str, StringConstraints(min_length=1, max_length=128), BeforeValidator(_reference)
-]
 
 __all__ = ["MoneyError"]
 
@@ -120,20 +105,20 @@ class Closed(BaseModel):
 
 class ChannelIn(Closed):
     id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-    name: _text(255)  # type: ignore[valid-type]
-    channel_type: _text(64)  # type: ignore[valid-type]
+    name: printable(255)  # type: ignore[valid-type]
+    channel_type: printable(64)  # type: ignore[valid-type]
 
 
 class CargoCompanyIn(Closed):
     id: StrictInt
-    name: str
-    erp_code: str
+    name: Annotated[str, PRINTABLE]
+    erp_code: Annotated[str, PRINTABLE]
 
 
 class ProductIn(Closed):
-    sku: _text(255)  # type: ignore[valid-type]
-    name: _text(512, required=False)  # type: ignore[valid-type]
-    barcode: _text(128, required=False) | None = None  # type: ignore[valid-type]
+    sku: printable(255)  # type: ignore[valid-type]
+    name: printable(512, required=False)  # type: ignore[valid-type]
+    barcode: printable(128, required=False) | None = None  # type: ignore[valid-type]
 
 
 class ItemIn(BaseModel):
@@ -143,22 +128,22 @@ class ItemIn(BaseModel):
         description="Omnitron order item id, unique across the order", ge=1, le=2**63 - 1
     )
     product: ProductIn
-    merchant_reference: Reference | None = None
-    product_offer_reference: _text(255, required=False) | None = None  # type: ignore[valid-type]
+    merchant_reference: MerchantReference | None = None
+    product_offer_reference: printable(255, required=False) | None = None  # type: ignore[valid-type]
     quantity: StrictInt = Field(default=1, ge=1, le=1_000_000)
     price: Decimal
     tax_rate: Rate
     discount_amount: Decimal = "0"
-    tracking_number: _text(128, required=False) | None = None  # type: ignore[valid-type]
+    tracking_number: printable(128, required=False) | None = None  # type: ignore[valid-type]
     status: StatusCode = "400"
 
 
 class ExpenseIn(Closed):
-    type: _text(64)  # type: ignore[valid-type]
-    name: _text(255, required=False)  # type: ignore[valid-type]
+    type: printable(64)  # type: ignore[valid-type]
+    name: printable(255, required=False)  # type: ignore[valid-type]
     amount: Decimal
     tax_rate: Rate
-    merchant_reference: Reference | None = None
+    merchant_reference: MerchantReference | None = None
 
 
 class InboundOrder(BaseModel):
@@ -166,9 +151,7 @@ class InboundOrder(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True, title="InboundOrder")
 
-    number: Annotated[
-        str, StringConstraints(min_length=1, max_length=128), BeforeValidator(_reference)
-    ]
+    number: OrderNumber
     channel: ChannelIn
     status: StatusCode
     date_placed: Annotated[AwareDatetime, Field(strict=False)]
@@ -176,7 +159,7 @@ class InboundOrder(BaseModel):
     amount: Decimal | None = None
     shipping_amount: Decimal = "0"
     shipping_tax_rate: Rate = "0"
-    tracking_number: _text(128, required=False) | None = None  # type: ignore[valid-type]
+    tracking_number: printable(128, required=False) | None = None  # type: ignore[valid-type]
     cargo_company: CargoCompanyIn | None = None
     customer: dict[str, Any] | None = None
     shipping_address: dict[str, Any] | None = None

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.merchant_events import MerchantEvent
 from domain.merchant_oms import Source
-from schemas.errors import validate
+from schemas.errors import InvalidMessage, validate
+from schemas.text import PRINTABLE_PATTERN, printable, unstorable
 
-ItemReference = Annotated[str, Field(min_length=1, max_length=400)]
+ItemReference = Annotated[
+    str, StringConstraints(min_length=1, max_length=400, pattern=PRINTABLE_PATTERN)
+]
 
 
 class MerchantEventMessage(BaseModel):
@@ -20,14 +23,18 @@ class MerchantEventMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, title="MerchantEvent")
 
-    merchant_reference: str = Field(min_length=1, max_length=128)
-    merchant_order_reference: str = Field(min_length=1, max_length=300)
-    event: str = Field(min_length=1, max_length=100)
+    # printable, not the reference rule of spec 3: merchants from before that rule keep
+    # their references, and an unknown one is "not found" like any other
+    merchant_reference: printable(128)  # type: ignore[valid-type]
+    merchant_order_reference: printable(300)  # type: ignore[valid-type]
+    event: printable(100)  # type: ignore[valid-type]
     item_references: list[ItemReference] | None = Field(default=None, min_length=1, max_length=1000)
     source: Literal["merchant", "api", "import"] = "merchant"
 
 
 def parse_merchant_event(body: Any) -> MerchantEvent:
+    if problems := unstorable(body):  # an unknown key, too, is named in the reason
+        raise InvalidMessage(problems)
     message = validate(MerchantEventMessage, body)
     items = message.item_references
     return MerchantEvent(

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, m
 
 from domain.packaging import PackageCommand
 from schemas.errors import InvalidMessage
+from schemas.text import printable, unstorable
 
 
 class PackageCommandBody(BaseModel):
@@ -15,7 +16,7 @@ class PackageCommandBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, title="PackageCommandBody")
 
-    slug: str = Field(min_length=1, max_length=100)
+    slug: printable(100)  # type: ignore[valid-type]
     input_parameters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -25,7 +26,7 @@ class PackageCommandMessage(PackageCommandBody):
     model_config = ConfigDict(extra="forbid", strict=True, title="PackageCommand")
 
     package_id: StrictInt | None = Field(default=None, ge=1)
-    package_number: str | None = Field(default=None, min_length=1, max_length=300)
+    package_number: printable(300) | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_package(self) -> Self:
@@ -34,20 +35,9 @@ class PackageCommandMessage(PackageCommandBody):
         return self
 
 
-def _has_nul(value: Any) -> bool:
-    """A NUL character anywhere in the body (PostgreSQL text columns cannot store one)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def parse_package_command(body: Any) -> PackageCommand:
-    if _has_nul(body):
-        raise InvalidMessage([("body", "contains a NUL character, which no text column stores")])
+    if problems := unstorable(body):
+        raise InvalidMessage(problems)
     try:
         message = PackageCommandMessage.model_validate(body)
     except ValidationError as error:

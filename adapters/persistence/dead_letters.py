@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
 from adapters.persistence.keys import clipped, message_key
+from domain.references import unprintable
 
 
 def order_of(message: dict[str, Any]) -> tuple[str | None, int | None]:
@@ -23,9 +24,15 @@ def order_of(message: dict[str, Any]) -> tuple[str | None, int | None]:
     number, channel = body.get("number"), body.get("channel")
     channel_id = channel.get("id") if isinstance(channel, dict) else None
     return (
-        number if isinstance(number, str) and 0 < len(number) <= 128 else None,
+        number if _storable_number(number) else None,
         channel_id if type(channel_id) is int and 0 < channel_id < 2**63 else None,
     )
+
+
+def _storable_number(number: Any) -> bool:
+    """An order number the column can hold and a person can read: a control character or a
+    lone surrogate (the reason the message was refused, perhaps) is not recorded as one."""
+    return isinstance(number, str) and 0 < len(number) <= 128 and unprintable(number) is None
 
 
 def record_dead_letter(
@@ -42,7 +49,7 @@ def record_dead_letter(
     context's order number), else an inbound order's own number and channel."""
     now = datetime.now(UTC)
     body_number, channel_id = order_of(message)
-    number = order_number if order_number and len(order_number) <= 128 else body_number
+    number = order_number if _storable_number(order_number) else body_number
     with engine.begin() as connection:
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(t.dead_letters).values(

@@ -13,6 +13,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.array_literal import texts
 from adapters.persistence.bulk import insert_columns
 from adapters.persistence.driver import DriverStatement
+from adapters.persistence.keys import message_key
 from adapters.persistence.repositories import now
 from domain import ports
 from domain.merchant_oms import (
@@ -127,15 +128,18 @@ class SqlMerchantLog(ports.MerchantLog):
                 "from_state": [r.from_state for r in records],
                 "to_state": [r.to_state for r in records],
                 "reason": [r.reason for r in records],
-                "message_id": [r.message_id for r in records],
+                "message_id": [
+                    None if r.message_id is None else message_key(r.message_id) for r in records
+                ],
                 "created_at": [r.at or now() for r in records],
+                "body_sha256": [r.body_sha256 for r in records],
             },
         )
 
     def by_message(self, message_id: str) -> list[MerchantTransitionRecord]:
         log = t.merchant_transition_log
         rows = self.connection.execute(
-            select(log).where(log.c.message_id == message_id).order_by(log.c.id)
+            select(log).where(log.c.message_id == message_key(message_id)).order_by(log.c.id)
         )
         return [record_from(row) for row in rows]
 
@@ -154,6 +158,7 @@ def record_from(row: Row[Any]) -> MerchantTransitionRecord:
         message_id=row.message_id,
         order_id=row.order_id,
         at=row.created_at,
+        body_sha256=row.body_sha256,
     )
 
 

@@ -94,6 +94,7 @@ class SqlTransitionLog(ports.TransitionLog):
                     if record.message_id is None
                     else message_key(record.message_id),
                     "created_at": record.at,
+                    "body_sha256": record.body_sha256,
                 }
                 for record in records
             ],
@@ -115,6 +116,7 @@ class SqlTransitionLog(ports.TransitionLog):
             from_status=_status(row.from_status),
             to_status=_status(row.to_status),
             message_id=row.message_id,
+            body_sha256=row.body_sha256,
         )
 
 

@@ -215,6 +215,9 @@ transition_log = Table(
     Column("reason", Text, nullable=False),
     Column("message_id", String(64)),
     Column("created_at", TimeStamp, nullable=False),
+    # sha256 (hex) of the command's canonical JSON: the same id with another body is no
+    # redelivery (spec 9.3); NULL on rows of no message and rows from before migration 0012
+    Column("body_sha256", String(64)),
     # one row per command message; the poll's rows (no message) are not in it (migration 0011)
     Index(
         "uq_transition_log_message_id",
@@ -337,6 +340,9 @@ merchant_transition_log = Table(
     Column("reason", Text, nullable=False),
     Column("message_id", String(64)),
     Column("created_at", TimeStamp, nullable=False),
+    # sha256 (hex) of the event's canonical JSON: the same id with another body is no
+    # redelivery (spec 9.3); NULL on rows of no message and rows from before migration 0012
+    Column("body_sha256", String(64)),
     # a redelivered message finds its first outcomes; rows of no message (the pipeline's and
     # the poll's events) never clash, and are not in the index (migration 0011)
     Index(

@@ -225,6 +225,13 @@ def test_invalid_list_query_names_the_field(
         ({"event": "ship", "item_references": "x"}, "body.item_references", "valid list"),
         ({"event": "ship", "merchant_reference": B}, "body.merchant_reference", "not permitted"),
         ({"event": "ship", "source": "poll"}, "body.source", "not permitted"),
+        # the queue's schema refuses C1 controls too (spec 9.3): refused here, not a 500 later
+        ({"event": "ship\x85"}, "body.event", "pattern"),
+        (
+            {"event": "ship", "item_references": ["R--M--1\x9b"]},
+            "body.item_references[0]",
+            "pattern",
+        ),
     ],
 )
 def test_invalid_event_body_names_the_field(

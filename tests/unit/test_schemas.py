@@ -89,6 +89,8 @@ def test_the_base_body_is_valid() -> None:
     assert [i.price for i in order.items] == [10000, 2500]
 
 
+FEE = {"type": "fee", "name": "x", "amount": "1.00", "tax_rate": "0"}
+
 # (body, field path, words of the rule)
 INVALID: dict[str, tuple[Callable[[], Any], str, str]] = {
     "missing number": (lambda: without("number"), "number", "Field required"),
@@ -191,6 +193,100 @@ INVALID: dict[str, tuple[Callable[[], Any], str, str]] = {
         "expenses[0].amount",
         "3 decimals",
     ),
+    # spec 3: references are joined with "--", so no two pairs may give one (issue 21, item 9)
+    "number ending in '-'": (lambda: body(number="N-"), "number", "must not start or end with '-'"),
+    "number starting with '-'": (lambda: body(number="-N"), "number", "not start or end with '-'"),
+    "number with '--'": (lambda: body(number="N--1"), "number", "must not contain '--'"),
+    "number with a newline": (lambda: body(number="N\n1"), "number", "control character (U+000A"),
+    "merchant reference starting with '-'": (
+        lambda: with_item(0, merchant_reference="-M"),
+        "items[0].merchant_reference",
+        "must not start or end with '-' or '.'",
+    ),
+    "merchant reference ending with '.'": (
+        lambda: with_item(0, merchant_reference="M."),
+        "items[0].merchant_reference",
+        "must not start or end with '-' or '.'",
+    ),
+    "merchant reference with '--'": (
+        lambda: with_item(0, merchant_reference="M--X"),
+        "items[0].merchant_reference",
+        "must not contain '--'",
+    ),
+    "merchant reference with '/'": (
+        lambda: with_item(0, merchant_reference="M/"),
+        "items[0].merchant_reference",
+        "characters of A-Z a-z 0-9 . _ - only, not '/'",
+    ),
+    "merchant reference that climbs folders": (
+        lambda: with_item(0, merchant_reference="../x"),
+        "items[0].merchant_reference",
+        "only, not '/'",
+    ),
+    "merchant reference with a space": (
+        lambda: with_item(0, merchant_reference="MER 2"),
+        "items[0].merchant_reference",
+        "only, not ' '",
+    ),
+    "merchant reference longer than 64": (
+        lambda: with_item(0, merchant_reference="M" * 65),
+        "items[0].merchant_reference",
+        "at most 64 characters",
+    ),
+    "expense merchant reference ending with '-'": (
+        lambda: body(
+            expenses=[dict(FEE, merchant_reference="MER000002-")],
+        ),
+        "expenses[0].merchant_reference",
+        "must not start or end with '-' or '.'",
+    ),
+    # spec 9.3: text fields hold no control characters (issue 21, item 12)
+    "product name with a tab": (
+        lambda: with_item(0, product={"sku": "S", "name": "Kettle\t2"}),
+        "items[0].product.name",
+        "control character (U+0009 at position 6)",
+    ),
+    "sku with DEL": (
+        lambda: with_item(1, product={"sku": "S\x7f", "name": "Mug"}),
+        "items[1].product.sku",
+        "control character (U+007F",
+    ),
+    "channel name with a C1 control": (
+        lambda: body(channel={"id": 42, "name": "Trend\x85yol", "channel_type": "trendyol"}),
+        "channel.name",
+        "control character (U+0085",
+    ),
+    "tracking number with ESC": (
+        lambda: body(tracking_number="7330\x1b"),
+        "tracking_number",
+        "control character (U+001B",
+    ),
+    "expense type with a NUL": (
+        lambda: body(expenses=[{"type": "f\x00", "name": "x", "amount": "1.00", "tax_rate": "0"}]),
+        "expenses[0].type",
+        "must not contain a NUL character",
+    ),
+    "lone surrogate in a product name": (
+        lambda: with_item(0, product={"sku": "S", "name": "K\ud800"}),
+        "items[0].product.name",
+        "lone surrogate (U+D800 at position 1)",
+    ),
+    # free-form objects are stored as given, but no column stores a NUL or a lone surrogate
+    "NUL in the customer": (
+        lambda: body(customer={"first_name": "A\x00"}),
+        "customer.first_name",
+        "must not contain a NUL character (at position 1)",
+    ),
+    "lone surrogate in an address": (
+        lambda: body(shipping_address={"lines": ["x", "\udc00"]}),
+        "shipping_address.lines[1]",
+        "lone surrogate (U+DC00",
+    ),
+    "NUL in an unknown field's key": (
+        lambda: with_item(0, **{"gift\x00": True}),
+        "items[0].gift\\x00",
+        "its key must not contain a NUL character",
+    ),
     "body not an object": (lambda: [BASE], "body", "must be a JSON object, got list"),
     "body a string": (lambda: "{}", "body", "must be a JSON object, got str"),
 }
@@ -254,6 +350,30 @@ def test_exactly_1000_items_and_a_128_character_number_are_accepted() -> None:
 
 
 # --- valid variants --------------------------------------------------------------------------
+
+
+def test_two_orders_can_no_longer_make_one_merchant_order_reference() -> None:
+    """`N-` with merchant `M` and `N` with merchant `-M` both made `N---M`: the second split
+    failed on the unique reference and was retried until dead-lettered (issue 21, item 9)."""
+    first = body(number="N-", items=[dict(BASE["items"][0], merchant_reference="M")])
+    second = body(number="N", items=[dict(BASE["items"][0], merchant_reference="-M")])
+    assert rejection(first).startswith("number: must not start or end with '-'")
+    assert rejection(second).startswith("items[0].merchant_reference: must not start or end")
+
+
+@pytest.mark.parametrize("merchant", ["M", "MER000002", "mer.0_2-a", "A" * 64, "1.2"])
+def test_merchant_references_of_the_allowed_characters_are_accepted(merchant: str) -> None:
+    order = parse(with_item(0, merchant_reference=merchant))
+    assert order.items[0].merchant_reference == merchant
+
+
+def test_free_form_objects_keep_other_control_characters_and_escaped_text() -> None:
+    """Addresses may hold line breaks (stored as given, spec 3); text that only spells a NUL
+    escape (a backslash, then u0000) is no NUL, and was refused before."""
+    message = body(shipping_address={"lines": "Flat 2\nMain St\t5"}, note="C:\\u0000")
+    order = parse(message)
+    assert order.shipping_address == {"lines": "Flat 2\nMain St\t5"}
+    assert order.extra == {"note": "C:\\u0000"}
 
 
 def test_unknown_extra_fields_are_kept() -> None:

@@ -77,3 +77,32 @@ def test_an_unencoded_broker_password_is_named_never_echoed(
     message = str(raised.value)
     assert message.startswith("OMS_BROKER_URL cannot be parsed: percent-encode")
     assert not any(part in message for part in ("Xq7", "Zk9", "4711"))
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("-MAIN", "must not start or end with '-' or '.'"),
+        ("MAIN.", "must not start or end with '-' or '.'"),
+        ("MA--IN", "must not contain '--'"),
+        ("MA/IN", "only, not '/'"),
+        ("M" * 65, "must be 1 to 64 characters, not 65"),
+    ],
+)
+def test_a_main_merchant_reference_breaking_the_reference_rule_fails_at_start(
+    monkeypatch: pytest.MonkeyPatch, value: str, rule: str
+) -> None:
+    """Items with no merchant get this reference: it must obey the rule every other merchant
+    reference does (spec 3; issue 21, item 9)."""
+    monkeypatch.setenv("MAIN_MERCHANT_REFERENCE", value)
+    with pytest.raises(ValueError, match=r"^MAIN_MERCHANT_REFERENCE is not a valid merchant") as e:
+        Settings.from_env()
+    assert rule in str(e.value)
+
+
+@pytest.mark.parametrize(("value", "meant"), [("OPERATOR_1", "OPERATOR_1"), ("", "MAIN")])
+def test_a_valid_or_empty_main_merchant_reference_is_read(
+    monkeypatch: pytest.MonkeyPatch, value: str, meant: str
+) -> None:
+    monkeypatch.setenv("MAIN_MERCHANT_REFERENCE", value)
+    assert Settings.from_env().main_merchant_reference == meant

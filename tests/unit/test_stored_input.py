@@ -40,16 +40,20 @@ def test_plausible_dates_still_pass(when: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "path"),
     [
-        {"package_number": "PKG-1\x00", "slug": SLUG},
-        {"package_id": 7, "slug": SLUG + "\x00"},
-        {"package_id": 7, "slug": SLUG, "input_parameters": {"note": ["a\x00b"]}},
+        ({"package_number": "PKG-1\x00", "slug": SLUG}, "package_number"),
+        ({"package_id": 7, "slug": SLUG + "\x00"}, "slug"),
+        (
+            {"package_id": 7, "slug": SLUG, "input_parameters": {"note": ["a\x00b"]}},
+            "input_parameters.note[0]",
+        ),
     ],
 )
-def test_a_package_command_with_a_nul_character_is_invalid(body: dict[str, Any]) -> None:
-    with pytest.raises(InvalidMessage, match="contains a NUL character"):
+def test_a_package_command_with_a_nul_character_is_invalid(body: dict[str, Any], path: str) -> None:
+    with pytest.raises(InvalidMessage, match="must not contain a NUL character") as raised:
         parse_package_command(body)
+    assert [p for p, _ in raised.value.problems] == [path]
 
 
 def test_a_package_command_without_nul_still_parses() -> None:
