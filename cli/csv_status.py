@@ -10,8 +10,8 @@ from adapters.messaging.outbox_relay import OutboxRelay
 from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.settings import Settings
-from cli.csv_files import CsvFile
-from cli.csv_import import import_statuses
+from flows.csv_files import CsvFile
+from flows.csv_import import import_statuses
 
 
 def run_status_import(csv_file: CsvFile, *, ignore_errors: bool, start_from: int) -> int:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from cli.commands import Commands, subcommands
 
 if TYPE_CHECKING:
-    from cli.csv_files import CsvFile
+    from flows.csv_files import CsvFile
 
 
 def register(commands: Commands) -> None:
@@ -41,7 +41,7 @@ def register(commands: Commands) -> None:
 
 
 def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> CsvFile:
-    from cli.csv_files import CsvFileError, read_csv
+    from flows.csv_files import CsvFileError, read_csv
 
     try:
         data = path.read_bytes()
@@ -61,7 +61,7 @@ def _import_processes(args: argparse.Namespace) -> int:
     from adapters.persistence.unit_of_work import SqlUnitOfWork
     from adapters.queries.merchant_orders import process_names
     from adapters.settings import Settings
-    from cli.csv_import import PROCESS_COLUMNS, import_processes
+    from flows.csv_import import PROCESS_COLUMNS, import_processes
 
     csv_file = _read(args.file, PROCESS_COLUMNS)
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
@@ -75,8 +75,8 @@ def _import_processes(args: argparse.Namespace) -> int:
 
 
 def _import_statuses(args: argparse.Namespace) -> int:
-    from cli.csv_import import STATUS_COLUMNS, STATUS_OPTIONAL
     from cli.csv_status import run_status_import
+    from flows.csv_import import STATUS_COLUMNS, STATUS_OPTIONAL
 
     csv_file = _read(args.file, STATUS_COLUMNS, STATUS_OPTIONAL)
     if not 1 <= args.start_from <= len(csv_file.rows) + 1:
@@ -91,7 +91,7 @@ def _export(args: argparse.Namespace) -> int:
     from adapters.persistence.engine import make_engine
     from adapters.queries.merchant_export import ExportFilter
     from adapters.settings import Settings
-    from cli.csv_export import export_merchant_orders, parse_day, terminal_progress
+    from flows.csv_export import export_merchant_orders, parse_day, terminal_progress
 
     where = ExportFilter(
         tuple(dict.fromkeys(args.merchant)),

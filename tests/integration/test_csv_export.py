@@ -20,8 +20,8 @@ from adapters.queries.merchant_export import (
     ORDER_COLUMNS,
     ExportFilter,
 )
-from cli.csv_export import FILES, export_merchant_orders
 from domain.merchant_events import MerchantEvent, trigger_merchant_event
+from flows.csv_export import FILES, export_merchant_orders
 from tests.integration.csv_support import item_ref, store, two_merchant_order
 
 NAMES = [name for name, _, _ in FILES]

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from adapters.persistence import tables as t
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.merchant_orders import process_names
-from cli.csv_files import read_csv
-from cli.csv_import import (
+from flows.csv_files import read_csv
+from flows.csv_import import (
     PROCESS_COLUMNS,
     STATUS_COLUMNS,
     STATUS_OPTIONAL,

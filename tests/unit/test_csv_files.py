@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from cli.csv_files import CsvFileError, read_csv
-from cli.csv_import import PROCESS_COLUMNS, STATUS_COLUMNS, STATUS_OPTIONAL, import_processes
+from flows.csv_files import CsvFileError, read_csv
+from flows.csv_import import PROCESS_COLUMNS, STATUS_COLUMNS, STATUS_OPTIONAL, import_processes
 
 HEADER = b"merchant_order_item_reference,merchant_order_item_oms_event_state\n"
 

@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 
 from adapters.persistence.merchants import assign_process
 from adapters.queries.merchant_orders import item_owner
-from cli.csv_files import CsvFile, CsvRow
-from cli.merchant import outcome_line
 from domain.merchant_events import MerchantEvent, trigger_merchant_event
 from domain.merchant_oms import MerchantTransitionRecord, Outcome, Source
 from domain.ports import UnitOfWork
+from flows.csv_files import CsvFile, CsvRow
+from flows.merchant_outcome import outcome_line
 
 PROCESS_COLUMNS = ("merchant_reference", "merchant_oms_process_name")
 ITEM, EVENT = "merchant_order_item_reference", "merchant_order_item_oms_event_state"
