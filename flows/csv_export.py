@@ -1,20 +1,24 @@
-"""`oms export merchant-orders --out DIR` (spec 10.3): per merchant, `DIR/{merchant}/` holds
-merchant-orders.csv, merchant-order-items.csv and merchant-order-expenses.csv.
+"""The merchant order export (spec 10.3): per merchant, a folder under DIR holding
+merchant-orders.csv, merchant-order-items.csv and merchant-order-expenses.csv. `oms export
+merchant-orders` runs it; a web page can run the same function on a folder of its own.
 
 Rows stream from the database in batches (adapters/queries/merchant_export.py) ordered by
-merchant, so one file is open at a time and memory does not grow with the number of rows; a
-merchant's file is opened when its first row comes. Every merchant exported gets all three files
-(a header alone when it has no rows of that kind). The three reads share one snapshot on
-PostgreSQL (REPEATABLE READ), so the files agree with each other."""
+merchant, so one file is open at a time and memory does not grow with the number of rows. Every
+merchant exported gets all three files (a header alone when it has no rows of that kind). The
+reads share one snapshot on PostgreSQL (REPEATABLE READ), so the files agree with each other.
+
+Before any file is written: every `--merchant` must name a known merchant, DIR must be (or
+become) a folder, and every merchant's folder is made and checked (flows/csv_folders.py).
+Text cells beginning with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading `'`
+(OWASP's CSV-injection rule) unless `raw`; numbers are written as they are."""
 
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any
 
 from sqlalchemy import Connection, Engine
 
@@ -24,10 +28,13 @@ from adapters.queries.merchant_export import (
     ORDER_COLUMNS,
     ExportFilter,
     Row,
+    exported_merchants,
     merchant_order_expense_rows,
     merchant_order_item_rows,
     merchant_order_rows,
+    unknown_merchants,
 )
+from flows.csv_folders import ExportError, MerchantFolders
 
 Reader = Callable[[Connection, ExportFilter], Iterator[Row]]
 FILES: tuple[tuple[str, Sequence[str], Reader], ...] = (
@@ -35,28 +42,49 @@ FILES: tuple[tuple[str, Sequence[str], Reader], ...] = (
     ("merchant-order-items.csv", ITEM_COLUMNS, merchant_order_item_rows),
     ("merchant-order-expenses.csv", EXPENSE_COLUMNS, merchant_order_expense_rows),
 )
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY = 500
 
-
-def parse_day(text: str, *, end: bool) -> datetime:
-    """YYYY-MM-DD (UTC day; an end date includes its whole day) or an ISO date-time."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise SystemExit(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
+# (file name, rows written so far, whether that file is done)
+Progress = Callable[[str, int, bool], None]
 
 
-class _Files:
-    """One open writer at a time: rows come ordered by merchant."""
+class UnknownMerchants(ExportError):
+    def __init__(self, references: list[str]):
+        self.references = references
+        super().__init__(f"no merchant {', '.join(references)}; nothing was exported")
 
-    def __init__(self, out: Path, name: str, columns: Sequence[str]):
-        self.out, self.name, self.columns = out, name, columns
+
+class NotAFolder(ExportError):
+    def __init__(self, out: Path, why: str):
+        self.out = out
+        super().__init__(f"{out}: {why}")
+
+
+@dataclass
+class MerchantFiles:
+    folder: str  # its folder's name under DIR
+    rows: dict[str, int] = field(default_factory=dict)  # file name -> rows written
+
+
+@dataclass
+class ExportReport:
+    out: Path
+    merchants: dict[str, MerchantFiles]  # by merchant reference, sorted
+
+
+def neutralize(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula, as text; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Writer:
+    """One file name across merchants, one open file at a time: rows come ordered by merchant."""
+
+    def __init__(self, folders: MerchantFolders, name: str, columns: Sequence[str], raw: bool):
+        self.folders, self.name, self.columns, self.raw = folders, name, columns, raw
         self.merchant: str | None = None
         self.handle: IO[str] | None = None
         self.writer: Any = None
@@ -64,58 +92,91 @@ class _Files:
 
     def open(self, merchant: str) -> None:
         self.close()
-        folder = self.out / merchant
-        folder.mkdir(parents=True, exist_ok=True)
-        self.handle = (folder / self.name).open("w", newline="", encoding="utf-8")
+        again = merchant in self.counts  # rows out of order: add to what it wrote, never wipe
+        self.handle = self.folders.open(merchant, self.name, append=again)
         self.writer = csv.writer(self.handle)
-        self.writer.writerow(self.columns)
+        if not again:
+            self.writer.writerow(self.columns)
+            self.counts[merchant] = 0
         self.merchant = merchant
-        self.counts.setdefault(merchant, 0)
 
     def write(self, row: Row) -> None:
         merchant = row["merchant_reference"]
         if merchant != self.merchant:
             self.open(merchant)
-        self.writer.writerow([row[c] for c in self.columns])
+        cells = [row[c] for c in self.columns]
+        self.writer.writerow(cells if self.raw else [neutralize(c) for c in cells])
         self.counts[merchant] += 1
 
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
+        self.merchant = None
+
+
+def _prepare(out: Path) -> MerchantFolders:
+    if out.exists() and not out.is_dir():
+        raise NotAFolder(out, "is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NotAFolder(out, f"cannot be made a folder: {error.strerror}") from None
+    return MerchantFolders(out)
 
 
 def export_merchant_orders(
-    engine: Engine, out: Path, where: ExportFilter, progress: TextIO | None = None
-) -> dict[str, dict[str, int]]:
-    """Write the files; returns rows per merchant and file name."""
-    merchants: dict[str, dict[str, int]] = {}
+    engine: Engine,
+    out: Path,
+    where: ExportFilter,
+    *,
+    raw: bool = False,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Write the files; raises ExportError (nothing more written) when it cannot."""
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
-            for name, columns, reader in FILES:
-                files = _Files(out, name, columns)
-                try:
-                    for count, row in enumerate(reader(connection, where), start=1):
-                        files.write(row)
-                        if progress is not None and count % PROGRESS_EVERY == 0:
-                            progress.write(f"\r{name}: {count} rows")
-                            progress.flush()
-                finally:
-                    files.close()
-                for merchant in merchants.keys() - files.counts.keys():
-                    files.open(merchant)  # a header alone: no rows of this kind
-                    files.close()
-                for merchant, count in files.counts.items():
-                    merchants.setdefault(merchant, {})[name] = count
-                if progress is not None:
-                    progress.write(f"\r{name}: {sum(files.counts.values())} rows\n")
-    for counts in merchants.values():
-        for name, _, _ in FILES:
-            counts.setdefault(name, 0)
-    return merchants
+            unknown = unknown_merchants(connection, where.merchants)
+            if unknown:
+                raise UnknownMerchants(unknown)
+            folders = _prepare(out)
+            for merchant in sorted({*exported_merchants(connection, where), *where.merchants}):
+                folders.folder(merchant)  # every folder made and checked before any file
+            counts = {
+                kind[0]: _write_file(connection, where, folders, kind, raw, progress)
+                for kind in FILES
+            }
+    merchants = {
+        merchant: MerchantFiles(
+            folder.name, {name: counts[name].get(merchant, 0) for name, _, _ in FILES}
+        )
+        for merchant, folder in sorted(folders.folders().items())
+    }
+    return ExportReport(out, merchants)
 
 
-def terminal_progress() -> TextIO | None:
-    return sys.stderr if sys.stderr.isatty() else None
+def _write_file(
+    connection: Connection,
+    where: ExportFilter,
+    folders: MerchantFolders,
+    kind: tuple[str, Sequence[str], Reader],
+    raw: bool,
+    progress: Progress | None,
+) -> dict[str, int]:
+    name, columns, reader = kind
+    writer = _Writer(folders, name, columns, raw)
+    count = 0
+    try:
+        for count, row in enumerate(reader(connection, where), start=1):
+            writer.write(row)
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(name, count, False)
+        for merchant in [m for m in folders.folders() if m not in writer.counts]:
+            writer.open(merchant)  # a header alone: no rows of this kind
+    finally:
+        writer.close()
+    if progress is not None:
+        progress(name, count, True)
+    return writer.counts

@@ -37,6 +37,11 @@ def register(commands: Commands) -> None:
     orders.add_argument("--merchant", action="append", default=[], metavar="REF", help="repeatable")
     orders.add_argument("--created-from", metavar="DATE", help="YYYY-MM-DD (UTC), inclusive")
     orders.add_argument("--created-to", metavar="DATE", help="YYYY-MM-DD (UTC), inclusive")
+    orders.add_argument(
+        "--raw",
+        action="store_true",
+        help="write text cells as stored (no leading ' before =, +, -, @, tab, CR)",
+    )
     orders.set_defaults(handler=_export)
 
 
@@ -88,20 +93,6 @@ def _import_statuses(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from adapters.persistence.engine import make_engine
-    from adapters.queries.merchant_export import ExportFilter
-    from adapters.settings import Settings
-    from flows.csv_export import export_merchant_orders, parse_day, terminal_progress
+    from cli.csv_export import run_export
 
-    where = ExportFilter(
-        tuple(dict.fromkeys(args.merchant)),
-        parse_day(args.created_from, end=False) if args.created_from else None,
-        parse_day(args.created_to, end=True) if args.created_to else None,
-    )
-    engine = make_engine(Settings.from_env().database_url, pool_size=1)
-    merchants = export_merchant_orders(engine, args.out, where, terminal_progress())
-    for merchant, counts in sorted(merchants.items()):
-        numbers = ", ".join(f"{n} {name}" for name, n in counts.items())
-        print(f"{args.out / merchant}: {numbers}")
-    print(f"exported {len(merchants)} merchants to {args.out}")
-    return 0
+    return run_export(args.out, args.merchant, args.created_from, args.created_to, raw=args.raw)
