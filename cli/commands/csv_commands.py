@@ -74,7 +74,12 @@ def _import_processes(args: argparse.Namespace) -> int:
     result = import_processes(csv_file, engine, known, print)
     print(result.line)
     if result.failed:
-        print(f"oms: {len(result.failed)} of {result.tried} rows failed", file=sys.stderr)
+        failed = ", ".join(str(n) for n in result.failed[:20])
+        more = " …" if len(result.failed) > 20 else ""
+        print(
+            f"oms: {len(result.failed)} of {result.tried} rows failed: {failed}{more}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
