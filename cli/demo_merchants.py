@@ -19,19 +19,20 @@ from adapters.messaging.publisher import MERCHANT, publish
 from adapters.persistence import tables as t
 from adapters.queries.merchant_orders import event_outcomes, process_names
 from adapters.queries.orders import identity_holds
-from cli.csv_files import read_csv
-from cli.csv_import import (
+from cli.merchant import event_body
+from cli.table import format_rows
+from domain.model import WEB_CHANNEL_TYPES
+from domain.money import format_minor_units
+from domain.ports import UnitOfWork
+from flows.csv_files import read_csv
+from flows.csv_import import (
     PROCESS_COLUMNS,
     STATUS_COLUMNS,
     STATUS_OPTIONAL,
     import_processes,
     import_statuses,
 )
-from cli.merchant import event_body, outcome_line
-from cli.table import format_rows
-from domain.model import WEB_CHANNEL_TYPES
-from domain.money import format_minor_units
-from domain.ports import UnitOfWork
+from flows.merchant_outcome import outcome_line
 
 Views = Callable[[], list[dict[str, Any]]]
 CANCELLED_ITEM = ("TY-100042--MER000002", "TY-100042--MER000002--5002")

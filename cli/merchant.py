@@ -18,7 +18,8 @@ from adapters.queries.merchant_orders import (
 )
 from adapters.queries.package_commands import dead_letter_reason
 from adapters.settings import Settings
-from domain.merchant_oms import MerchantTransitionRecord, Outcome
+from domain.merchant_oms import Outcome
+from flows.merchant_outcome import outcome_line
 
 
 def event_body(
@@ -32,13 +33,6 @@ def event_body(
     if items:
         body["item_references"] = items
     return body
-
-
-def outcome_line(record: MerchantTransitionRecord) -> str:
-    what = record.item_reference or f"merchant order {record.merchant_order_reference}"
-    moved = f" ({record.from_state} -> {record.to_state})" if record.to_state else ""
-    detail = "" if record.outcome is Outcome.applied else f": {record.reason}"
-    return f"{what} {record.event}: {record.outcome.value}{moved}{detail}"
 
 
 def merchant_event(

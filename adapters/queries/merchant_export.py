@@ -59,6 +59,28 @@ class ExportFilter:
         return query
 
 
+def exported_merchants(connection: Connection, where: ExportFilter) -> list[str]:
+    """The merchants with at least one merchant order the filter selects, in the rows' order."""
+    mo = t.merchant_orders
+    query = where.apply(select(mo.c.merchant_reference).distinct())
+    return sorted(connection.execute(query).scalars())
+
+
+def unknown_merchants(connection: Connection, references: tuple[str, ...]) -> list[str]:
+    """The references that name no merchant (none stored, no merchant order), in given order."""
+    if not references:
+        return []
+    m, mo = t.merchants, t.merchant_orders
+    known = set(
+        connection.execute(select(m.c.reference).where(m.c.reference.in_(references))).scalars()
+    )
+    rest = [r for r in references if r not in known]
+    if rest:
+        query = select(mo.c.merchant_reference).where(mo.c.merchant_reference.in_(rest)).distinct()
+        known.update(connection.execute(query).scalars())
+    return [r for r in references if r not in known]
+
+
 def _stream(connection: Connection, query: Select[Any]) -> Iterator[Any]:
     result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
     for partition in result.partitions():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from cli.commands import Commands, subcommands
 
 if TYPE_CHECKING:
-    from cli.csv_files import CsvFile
+    from flows.csv_files import CsvFile
 
 
 def register(commands: Commands) -> None:
@@ -37,11 +37,16 @@ def register(commands: Commands) -> None:
     orders.add_argument("--merchant", action="append", default=[], metavar="REF", help="repeatable")
     orders.add_argument("--created-from", metavar="DATE", help="YYYY-MM-DD (UTC), inclusive")
     orders.add_argument("--created-to", metavar="DATE", help="YYYY-MM-DD (UTC), inclusive")
+    orders.add_argument(
+        "--raw",
+        action="store_true",
+        help="write text cells as stored (no leading ' before =, +, -, @, tab, CR)",
+    )
     orders.set_defaults(handler=_export)
 
 
 def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> CsvFile:
-    from cli.csv_files import CsvFileError, read_csv
+    from flows.csv_files import CsvFileError, read_csv
 
     try:
         data = path.read_bytes()
@@ -61,7 +66,7 @@ def _import_processes(args: argparse.Namespace) -> int:
     from adapters.persistence.unit_of_work import SqlUnitOfWork
     from adapters.queries.merchant_orders import process_names
     from adapters.settings import Settings
-    from cli.csv_import import PROCESS_COLUMNS, import_processes
+    from flows.csv_import import PROCESS_COLUMNS, import_processes
 
     csv_file = _read(args.file, PROCESS_COLUMNS)
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
@@ -69,14 +74,19 @@ def _import_processes(args: argparse.Namespace) -> int:
     result = import_processes(csv_file, engine, known, print)
     print(result.line)
     if result.failed:
-        print(f"oms: {len(result.failed)} of {result.tried} rows failed", file=sys.stderr)
+        failed = ", ".join(str(n) for n in result.failed[:20])
+        more = " …" if len(result.failed) > 20 else ""
+        print(
+            f"oms: {len(result.failed)} of {result.tried} rows failed: {failed}{more}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def _import_statuses(args: argparse.Namespace) -> int:
-    from cli.csv_import import STATUS_COLUMNS, STATUS_OPTIONAL
     from cli.csv_status import run_status_import
+    from flows.csv_import import STATUS_COLUMNS, STATUS_OPTIONAL
 
     csv_file = _read(args.file, STATUS_COLUMNS, STATUS_OPTIONAL)
     if not 1 <= args.start_from <= len(csv_file.rows) + 1:
@@ -88,20 +98,6 @@ def _import_statuses(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from adapters.persistence.engine import make_engine
-    from adapters.queries.merchant_export import ExportFilter
-    from adapters.settings import Settings
-    from cli.csv_export import export_merchant_orders, parse_day, terminal_progress
+    from cli.csv_export import run_export
 
-    where = ExportFilter(
-        tuple(dict.fromkeys(args.merchant)),
-        parse_day(args.created_from, end=False) if args.created_from else None,
-        parse_day(args.created_to, end=True) if args.created_to else None,
-    )
-    engine = make_engine(Settings.from_env().database_url, pool_size=1)
-    merchants = export_merchant_orders(engine, args.out, where, terminal_progress())
-    for merchant, counts in sorted(merchants.items()):
-        numbers = ", ".join(f"{n} {name}" for name, n in counts.items())
-        print(f"{args.out / merchant}: {numbers}")
-    print(f"exported {len(merchants)} merchants to {args.out}")
-    return 0
+    return run_export(args.out, args.merchant, args.created_from, args.created_to, raw=args.raw)

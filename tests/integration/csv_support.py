@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -62,3 +63,20 @@ def states(engine: Engine, body: dict[str, Any]) -> list[str]:
 def count(engine: Engine, table: Any) -> int:
     with engine.connect() as c:
         return int(c.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def oms(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """`oms ARGS` in-process: (exit status, stdout, stderr). The environment names the
+    database (the caller's fixture sets OMS_DATABASE_URL)."""
+    from cli.main import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as done:  # a one-line refusal (`raise SystemExit("...")`)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+            code = 1
+        else:
+            code = int(done.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

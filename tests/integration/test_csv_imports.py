@@ -12,12 +12,12 @@ from sqlalchemy import Engine, select
 from adapters.persistence import tables as t
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.merchant_orders import process_names
-from cli.csv_files import read_csv
-from cli.csv_import import (
+from flows.csv_files import read_csv
+from flows.csv_import import (
     PROCESS_COLUMNS,
     STATUS_COLUMNS,
     STATUS_OPTIONAL,
-    ImportResult,
+    ImportReport,
     import_processes,
     import_statuses,
 )
@@ -26,7 +26,7 @@ from tests.integration.csv_support import WEB, count, item_ref, states, two_merc
 STATUS_HEADER = ",".join(STATUS_COLUMNS)
 
 
-def run_import(engine: Engine, text: str, **options: Any) -> tuple[ImportResult, list[str]]:
+def run_import(engine: Engine, text: str, **options: Any) -> tuple[ImportReport, list[str]]:
     csv_file = read_csv(text.encode(), STATUS_COLUMNS, STATUS_OPTIONAL)
     lines: list[str] = []
     result = import_statuses(
@@ -51,13 +51,13 @@ def test_process_import_sets_creates_and_keeps_valid_rows_despite_errors(engine:
     lines: list[str] = []
     known = set(process_names(SqlUnitOfWork(engine)))
     result = import_processes(read_csv(data.encode(), PROCESS_COLUMNS), engine, known, lines.append)
-    assert lines == [
-        f"row 4 (line 5), column merchant_reference: duplicate merchant {one} (first on row 1)",
-        "row 5 (line 6), column merchant_oms_process_name: unknown process 'Nope' "
-        "(known: MainMerchantStateMachine, MerchantDefaultStateMachine)",
+    assert lines == [  # in file order, each after its own transaction
         f"row 1: {one} -> MainMerchantStateMachine (was MerchantDefaultStateMachine)",
         f"row 2: {two} -> MerchantDefaultStateMachine (unchanged)",
         f"row 3: {new} -> MainMerchantStateMachine (new merchant)",
+        f"row 4 (line 5), column merchant_reference: duplicate merchant {one} (first on row 1)",
+        "row 5 (line 6), column merchant_oms_process_name: unknown process 'Nope' "
+        "(known: MainMerchantStateMachine, MerchantDefaultStateMachine)",
     ]
     assert (result.line, result.failed) == ("Rows processed: 3/5", [4, 5])
     with engine.connect() as c:

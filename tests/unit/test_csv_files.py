@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from cli.csv_files import CsvFileError, read_csv
-from cli.csv_import import PROCESS_COLUMNS, STATUS_COLUMNS, STATUS_OPTIONAL, import_processes
+from flows.csv_files import CsvFileError, read_csv
+from flows.csv_import import PROCESS_COLUMNS, STATUS_COLUMNS, STATUS_OPTIONAL, import_processes
 
 HEADER = b"merchant_order_item_reference,merchant_order_item_oms_event_state\n"
 
@@ -64,23 +64,42 @@ def test_a_utf8_bom_is_ignored_with_a_note() -> None:
 
 
 def test_bad_rows_are_row_errors_naming_row_line_and_column() -> None:
-    rows = read(HEADER + b"A--1,ship\n\nB--2\n,ship\nC--3,ship,x\n   \nD--4,ship\n")
+    data = HEADER + b"A--1,ship\n\nB--2\n,ship\nC--3,ship,x\n   \nD--4,ship\n,\nE\x00,ship\n"
+    rows = read(data)
     errors = [error for _, _, _, error in rows]
     assert errors == [
         None,
-        "row 2 (line 3): blank line",
+        None,  # blank: skipped, not an error
         "row 3 (line 4): 1 fields, the header has 2",
         "row 4 (line 5), column merchant_order_item_reference: empty",
         "row 5 (line 6): 3 fields, the header has 2",
-        "row 6 (line 7): blank line",
+        None,  # blanks only
         None,
+        "row 8 (line 9), column merchant_order_item_reference: empty",  # "," is not blank
+        "row 9 (line 10), column merchant_order_item_reference: control character U+0000",
     ]
-    assert rows[-1][:2] == (7, 8)
+    parsed = read_csv(data, STATUS_COLUMNS, STATUS_OPTIONAL)
+    assert [r.number for r in parsed.rows if r.blank] == [2, 6]
+    assert rows[6][:2] == (7, 8)
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\t", "\n", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_inside_a_field_is_a_row_error(control: str) -> None:
+    data = HEADER + f'"A{control}1",ship\nB--2,ship\n'.encode()
+    rows = read(data)
+    assert rows[0][3] == (
+        "row 1 (line 2), column merchant_order_item_reference: control character "
+        f"U+{ord(control):04X}"
+    )
+    assert rows[1][3] is None
 
 
 def test_a_quoted_field_over_two_lines_keeps_the_line_it_starts_on() -> None:
     rows = read(HEADER + b'"A--1","cancel\nby merchant"\nB--2,\n')
-    assert rows[0][3] is None and rows[0][2][STATUS_COLUMNS[1]] == "cancel\nby merchant"
+    assert rows[0][2][STATUS_COLUMNS[1]] == "cancel\nby merchant"
+    assert rows[0][3] == (  # a line break inside a field is a control character
+        "row 1 (line 2), column merchant_order_item_oms_event_state: control character U+000A"
+    )
     assert rows[1][:2] == (2, 4)
     assert rows[1][3] == "row 2 (line 4), column merchant_order_item_oms_event_state: empty"
 

@@ -1,7 +1,8 @@
 """Reading the import CSV files (spec 10.1, 10.2) with the standard library's `csv`: UTF-8, a
 header line naming the columns, then one record per data row. Whole-file problems (encoding,
-header) raise `CsvFileError`; a bad row (blank, wrong number of fields, an empty mandatory field)
-is a row with an `error`, so the importer can report it and go on or stop.
+header) raise `CsvFileError`; a bad row (wrong number of fields, an empty mandatory field, a
+control character the database could not store) is a row with an `error`, so the importer can
+report it and go on or stop. A blank line is a row marked `blank`: skipped, not a failure.
 
 Rows are numbered as Spryker's importers count them: row 1 is the first data row (the header is
 not a row); messages also give the file's line, where the row starts."""
@@ -12,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +30,7 @@ class CsvRow:
     line: int  # the file's line where the row starts (the header is line 1)
     values: dict[str, str]
     error: str | None = None  # set for a malformed row: `where` + what is wrong
+    blank: bool = False  # an empty line (or blanks only): skipped and counted as such
 
     def where(self, column: str | None = None) -> str:
         place = f"row {self.number} (line {self.line})"
@@ -105,8 +108,8 @@ def _row(
     number: int, line: int, record: list[str], columns: list[str], required: Sequence[str]
 ) -> CsvRow:
     blank = CsvRow(number, line, {})
-    if not any(cell.strip() for cell in record):
-        return CsvRow(number, line, {}, f"{blank.where()}: blank line")
+    if len(record) <= 1 and not "".join(record).strip():  # no separator, nothing but blanks
+        return CsvRow(number, line, {}, blank=True)
     if len(record) != len(columns):
         return CsvRow(
             number,
@@ -118,4 +121,9 @@ def _row(
     for name in required:
         if not values[name]:
             return CsvRow(number, line, values, f"{blank.where(name)}: empty")
+    for name, value in values.items():
+        control = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+        if control is not None:  # NUL cannot be stored at all; the others are never meant
+            problem = f"control character U+{ord(control):04X}"
+            return CsvRow(number, line, values, f"{blank.where(name)}: {problem}")
     return CsvRow(number, line, values)
