@@ -16,6 +16,7 @@ from api import docs, errors
 from api.access_log import AccessLog
 from api.context import ApiContext
 from api.guards import MAX_BODY_BYTES, MAX_DEPTH, BodyLimits, TrustedHosts
+from api.links import PublicRedirects
 from api.params import no_unknown_query
 from api.routers import cargo, merchant, operations, orders, packages
 
@@ -53,6 +54,8 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     docs.install(app, app.title)
     # the last added is the outermost: the access log sees what the guards refuse
     app.add_middleware(BodyLimits)
+    if ctx.settings.api_public_url is not None:
+        app.add_middleware(PublicRedirects, public_url=ctx.settings.api_public_url)
     app.add_middleware(TrustedHosts, allowed_hosts=ctx.settings.api_allowed_hosts)
     app.add_middleware(AccessLog)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]

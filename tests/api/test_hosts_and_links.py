@@ -96,6 +96,12 @@ def test_links_come_from_the_public_url(public_api: ApiServer, keys: Keys, api_d
     assert page["next"] == f"{PUBLIC}/api/v1/dead-letters/?queue={queue}&page=3&limit=1"
     assert page["previous"] == f"{PUBLIC}/api/v1/dead-letters/?queue={queue}&page=1&limit=1"
     assert get(path, keys.operator, "localhost", queue=queue).json() == REFUSED, "not listed"
+    redirect = requests.get(  # Starlette's redirect to the path with its trailing slash
+        path.rstrip("/"), params={"queue": queue}, headers={"Host": "api.internal"},
+        allow_redirects=False, timeout=30,
+    )  # fmt: skip
+    assert redirect.status_code == 307
+    assert redirect.headers["Location"] == f"{PUBLIC}/api/v1/dead-letters/?queue={queue}"
 
     package_id = store(api_db, example())[0]  # no packaging worker runs: 202 after the wait
     accepted = requests.post(
