@@ -13,6 +13,7 @@ from domain.references import merchant_reference_problem
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/oms"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 EMBEDDED_BROKER_URL = "stub://"
+DEFAULT_API_ALLOWED_HOSTS = ("127.0.0.1", "localhost")
 
 _TRUE = {"1", "true", "yes", "on"}
 # The driver the project installs (psycopg2-binary). SQLAlchemy 2.1 reads a bare
@@ -81,6 +82,50 @@ def check_url(name: str, url: str) -> str:
     return url
 
 
+def public_url(name: str, raw: str | None) -> str | None:
+    """`https://oms.example.com` or `https://example.com/oms` (a path prefix the proxy strips),
+    without a trailing slash; unset or blank is None."""
+    if raw is None or raw.strip() == "":
+        return None
+    url = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise SettingsError(
+            f"{name} must be an http(s) URL with a host and at most a path, e.g. "
+            f"https://oms.example.com, not {raw!r}"
+        )
+    return url
+
+
+_HOST_NAME = re.compile(r"^(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|\[?[0-9a-f:.]+\]?)$")
+
+
+def allowed_hosts(name: str, raw: str | None) -> tuple[str, ...]:
+    """Comma-separated host names without ports, lower-cased: `api.example.com`, an IP
+    address, `*.example.com` (any subdomain) or `*` (any host)."""
+    if raw is None or raw.strip() == "":
+        return DEFAULT_API_ALLOWED_HOSTS
+    hosts = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    for host in hosts:
+        if not _HOST_NAME.match(host) or (host.count(":") == 1 and not host.startswith("[")):
+            raise SettingsError(
+                f"{name} lists host names without ports (e.g. api.example.com,localhost), "
+                f"not {host!r}"
+            )
+    return tuple(host.strip("[]") for host in hosts)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -99,6 +144,10 @@ class Settings:
     # threads per process of the stages that commit in groups (ingest, split): a group is at
     # most the messages its process's threads hold at once (docs/benchmarks.md, issue 12)
     group_threads: int = 32
+    # the HTTP API (spec 11): absolute links are built from the public URL when it is set, and a
+    # request whose Host header names none of the allowed hosts answers 400
+    api_public_url: str | None = None
+    api_allowed_hosts: tuple[str, ...] = DEFAULT_API_ALLOWED_HOSTS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -119,6 +168,10 @@ class Settings:
             poll_batch_size=_whole_number("POLL_BATCH_SIZE", 50),
             group_commit=_whole_number("OMS_GROUP_COMMIT", 64),
             group_threads=_whole_number("OMS_GROUP_THREADS", 32),
+            api_public_url=public_url("OMS_API_PUBLIC_URL", env.get("OMS_API_PUBLIC_URL")),
+            api_allowed_hosts=allowed_hosts(
+                "OMS_API_ALLOWED_HOSTS", env.get("OMS_API_ALLOWED_HOSTS")
+            ),
         )
 
     @property

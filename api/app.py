@@ -1,26 +1,27 @@
 """The app factory: `create_app()` for uvicorn (one per worker process), with the OpenAPI
-document at /api/v1/openapi.json and an access log that never records headers or keys."""
+document at /api/v1/openapi.json, the docs at /api/v1/docs (assets served locally), and, around
+every endpoint, the access log (no headers, no keys) and the guards on the Host header and the
+body (api/guards.py)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import structlog
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import errors
+from api import docs, errors
+from api.access_log import AccessLog
 from api.context import ApiContext
+from api.guards import MAX_BODY_BYTES, MAX_DEPTH, BodyLimits, TrustedHosts
+from api.links import PublicRedirects
 from api.params import no_unknown_query
 from api.routers import cargo, merchant, operations, orders, packages
 
 OPENAPI_URL = "/api/v1/openapi.json"
 VERSION = "1.0.0"
-
-access_log = structlog.get_logger("api.access")
 
 
 def create_app(context: ApiContext | None = None) -> FastAPI:
@@ -35,9 +36,12 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
         title="OMS pipeline API",
         version=VERSION,
         description="Marketplace order management: operator endpoints and the merchant portal "
-        "(spec section 11). Authenticate with `Authorization: Token <key>`.",
+        "(spec section 11). Authenticate with `Authorization: Token <key>`. On every endpoint "
+        "but /healthz, a Host header not in OMS_API_ALLOWED_HOSTS answers 400; on every "
+        f"endpoint, a body over {MAX_BODY_BYTES} bytes answers 413 and JSON nested deeper "
+        f"than {MAX_DEPTH} levels 400.",
         openapi_url=OPENAPI_URL,
-        docs_url="/api/v1/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(no_unknown_query)],
@@ -47,25 +51,15 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     for module in (orders, packages, cargo, operations, merchant):
         app.include_router(module.router)
     app.include_router(operations.health_router)
-    app.middleware("http")(_access_log)
+    docs.install(app, app.title)
+    # the last added is the outermost: the access log sees what the guards refuse
+    app.add_middleware(BodyLimits)
+    if ctx.settings.api_public_url is not None:
+        app.add_middleware(PublicRedirects, public_url=ctx.settings.api_public_url)
+    app.add_middleware(TrustedHosts, allowed_hosts=ctx.settings.api_allowed_hosts)
+    app.add_middleware(AccessLog)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
-
-
-async def _access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Method, path, status and time only: no headers (the key), no query string."""
-    started = time.perf_counter()
-    response = await call_next(request)
-    access_log.info(
-        "api.request",
-        method=request.method,
-        path=request.url.path,
-        status=response.status_code,
-        ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    return response
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from sqlalchemy import Engine
 
-from adapters.messaging.publisher import ConfirmingPublisher
+from adapters.messaging.confirming_publisher import ConfirmingPublisher
 from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.messaging.publisher import BrokerUnavailable
+from api.guards import MAX_BODY_BYTES
 from schemas.errors import path_of
 
 log = structlog.get_logger(__name__)
@@ -96,6 +97,10 @@ def install(app: FastAPI) -> None:
         log.error("api.unhandled", error=f"{type(error).__name__}", exc_info=error)
         return _problem(500, "internal error")
 
+
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": f"the body is larger than {MAX_BODY_BYTES} bytes"},
+}
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no key, or an unknown or revoked key"},

@@ -1,5 +1,6 @@
 """Pages in Django REST framework's shape, as Omnitron answers: `count`, `next`, `previous`
-(absolute URLs, or null), `results`. `page` is 1-based; `limit` defaults to 20, at most 100."""
+(absolute URLs, or null; api/links.py), `results`. `page` is 1-based; `limit` defaults to 20,
+at most 100."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
 from pydantic import BaseModel
+
+from api.links import this_page
 
 T = TypeVar("T")
 MAX_LIMIT = 100
@@ -38,7 +41,7 @@ class Paged(BaseModel, Generic[T]):
 
 def paged(request: Request, params: PageParams, count: int, results: list[Any]) -> dict[str, Any]:
     def link(page: int) -> str:
-        return str(request.url.include_query_params(page=page, limit=params.limit))
+        return this_page(request, page=page, limit=params.limit)
 
     last = max(1, -(-count // params.limit))
     return {

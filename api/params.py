@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BeforeValidator, WithJsonSchema
 
+from domain.statuses import OrderStatus
+
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].+)?$")
 _RULE = "expected an ISO 8601 date or date-time, e.g. 2026-11-20 or 2026-11-20T10:15:00Z"
 
@@ -44,6 +46,32 @@ CreatedTo = Annotated[
     BeforeValidator(_moment),
     _SCHEMA,
     Query(description="created before (ISO 8601 date or date-time; UTC if no offset)"),
+]
+
+
+def order_status(value: Any) -> Any:
+    """An Omnitron order status by code (`550`) or name (`delivered`, any case), as the CLI
+    takes statuses (spec 11: a status is a code or its name everywhere)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    try:
+        return OrderStatus(int(text)) if text.isdigit() else OrderStatus[text]
+    except (KeyError, ValueError):
+        known = ", ".join(f"{s.value} {s.name}" for s in OrderStatus)
+        raise ValueError(f"unknown order status {value!r}; a code or its name: {known}") from None
+
+
+OrderStatusFilter = Annotated[
+    int | None,
+    BeforeValidator(order_status),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [str(s.value) for s in OrderStatus] + [s.name for s in OrderStatus],
+        }
+    ),
+    Query(description="an Omnitron status, its code or its name (e.g. 550 or delivered)"),
 ]
 
 

@@ -26,13 +26,14 @@ TIME_LIMIT_MS = 120_000
 # A message with an eta is held unacked until then: no eta may be further ahead than the longest
 # retry backoff (and a little), far below the consumer timeout.
 MAX_ETA_AHEAD_MS = MAX_BACKOFF_MS + 60_000
+HEARTBEAT_SECONDS = 30  # unless the broker URL sets `heartbeat`
 
 
 def _with_defaults(url: str) -> str:
     """Heartbeats and a blocked-connection timeout, unless the URL sets its own."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
-    query.setdefault("heartbeat", "30")
+    query.setdefault("heartbeat", str(HEARTBEAT_SECONDS))
     query.setdefault("blocked_connection_timeout", "60")
     query.setdefault("connection_attempts", "3")
     return urlunsplit(parts._replace(query=urlencode(query)))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
-
-from adapters.settings import redact_url
 
 # Where each outbox command goes: command name -> (queue, actor).
 ROUTES: dict[str, tuple[str, str]] = {
@@ -67,45 +64,3 @@ def fail_fast(url: str, timeout: float) -> str:
         blocked_connection_timeout=str(timeout + 1),
     )
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-class ConfirmingPublisher:
-    """A per-process publisher for request handlers (the HTTP API): RabbitMQ with publisher
-    confirms, queues declared as the workers declare them, one connection per thread (dramatiq's
-    broker keeps them thread-local), created on first use. A broker that is down fails fast."""
-
-    def __init__(self, url: str, timeout: float = 2.0) -> None:
-        self._url = fail_fast(url, timeout)
-        self._broker: dramatiq.Broker | None = None
-        self._lock = threading.Lock()
-
-    def _get_broker(self) -> dramatiq.Broker:
-        with self._lock:
-            if self._broker is None:
-                from adapters.messaging.broker import build_broker
-
-                self._broker = build_broker(self._url, [])
-            return self._broker
-
-    def publish(
-        self, queue_name: str, actor_name: str, body: Any, message_id: str | None = None
-    ) -> str:
-        try:
-            return publish(self._get_broker(), queue_name, actor_name, body, message_id)
-        except dramatiq.errors.ConnectionError as error:
-            raise BrokerUnavailable(str(error)) from None
-
-    def check(self) -> None:
-        """Raise BrokerUnavailable unless a fresh connection to the broker opens."""
-        import pika
-
-        try:
-            pika.BlockingConnection(pika.URLParameters(self._url)).close()
-        except Exception as error:  # pika raises a family of connection errors
-            raise BrokerUnavailable(redact_url(f"{type(error).__name__}: {error}")) from None
-
-    def close(self) -> None:
-        with self._lock:
-            if self._broker is not None:
-                self._broker.close()
-                self._broker = None

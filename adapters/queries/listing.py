@@ -71,6 +71,13 @@ def order_summaries(
     return Page(count, [_summary(row) for row in rows])
 
 
+def channel_exists(engine: Engine, channel_id: int) -> bool:
+    """Whether the pipeline has seen the channel (it is stored with its first order)."""
+    with engine.connect() as connection:
+        found = connection.execute(select(t.channels.c.id).where(t.channels.c.id == channel_id))
+        return found.first() is not None
+
+
 def _summary(row: Any) -> dict[str, Any]:
     status = OrderStatus(row.status)
     return {

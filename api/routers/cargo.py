@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from api.auth import Context, Operator
-from api.errors import ERRORS, ApiError, Problem
+from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
 from api.models import StoredConditions
 from domain.package_commands import save_cargo_conditions
 from domain.shipping import CHANNEL_CONDITION, CargoConditions
@@ -58,7 +58,10 @@ def stored(conditions: CargoConditions) -> dict[str, Any]:
     "/cargo-company-conditions/",
     status_code=201,
     response_model=StoredConditions,
-    responses={400: {"model": Problem, "description": "unknown klass or bad params"}},
+    responses={
+        400: {"model": Problem, "description": "unknown klass or bad params, or not JSON"},
+        **BODY_ERRORS,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -73,7 +76,7 @@ def stored(conditions: CargoConditions) -> dict[str, Any]:
 async def add_conditions(request: Request, ctx: Context, _who: Operator) -> JSONResponse:
     try:
         body = json.loads(await request.body(), parse_float=_number)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: BodyLimits stops it first
         raise ApiError(400, f"body: not JSON ({type(error).__name__})") from None
     try:
         conditions = parse_cargo_conditions(body)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from adapters.messaging.message_ids import made_here, new_message_id
 from adapters.messaging.publisher import MERCHANT
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
@@ -22,8 +23,10 @@ from adapters.queries.merchant_orders import (
     merchant_order_events,
     merchant_order_page,
 )
+from adapters.queries.merchant_states import state_known
 from api.auth import Context, Merchant
-from api.errors import ERRORS, ApiError, Problem
+from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
+from api.links import link_for
 from api.merchant_models import (
     PRINTABLE,
     MerchantEventAccepted,
@@ -66,7 +69,11 @@ def _merchant(who: Merchant) -> str:
     return who.merchant_reference
 
 
-@router.get("/orders/", response_model=Paged[MerchantOrderSummary])
+@router.get(
+    "/orders/",
+    response_model=Paged[MerchantOrderSummary],
+    responses={400: {"model": Problem, "description": "a state no merchant process has"}},
+)
 def list_merchant_orders(
     request: Request,
     ctx: Context,
@@ -85,6 +92,8 @@ def list_merchant_orders(
         offset=pages.offset,
         limit=pages.limit,
     )
+    if state is not None and found.count == 0 and not state_known(ctx.engine, state):
+        raise ApiError(400, f"unknown state {state!r}: no merchant process has it")
     return JSONResponse(paged(request, pages, found.count, found.rows))
 
 
@@ -127,6 +136,7 @@ def _status_body(event_id: str, status: EventStatus | None) -> dict[str, Any]:
         200: {"model": MerchantEventStatus, "description": "handled: each item's outcome"},
         202: {"model": MerchantEventAccepted, "description": "outcome not known in time"},
         400: {"model": Problem, "description": "the whole request rejected (unknown event)"},
+        **BODY_ERRORS,
     },
 )
 async def trigger_event(
@@ -147,13 +157,13 @@ async def trigger_event(
         item_references=body.item_references,
         source="api",
     ).model_dump(exclude_none=True)
-    event_id = str(uuid.uuid4())
+    event_id = new_message_id()
     await run_in_threadpool(ctx.publisher.publish, *MERCHANT, message, event_id)
     found = await await_found(
         ctx, lambda: merchant_event_status(ctx.engine, event_id, merchant, reference)
     )
     if found is None:
-        url = str(request.url_for("merchant_event_status", reference=reference, event_id=event_id))
+        url = link_for(request, "merchant_event_status", reference=reference, event_id=event_id)
         return JSONResponse(
             {"event_id": event_id, "status_url": url}, status_code=202, headers={"Location": url}
         )
@@ -167,7 +177,13 @@ async def trigger_event(
     "/orders/{reference}/events/{event_id}/",
     response_model=MerchantEventStatus,
     name="merchant_event_status",
-    responses=NOT_FOUND,
+    responses={
+        404: {
+            "model": Problem,
+            "description": "no such merchant order (or another merchant's), or an event id "
+            "with no outcome that this API did not publish",
+        }
+    },
 )
 def event_status(
     ctx: Context, who: Merchant, reference: Reference, event_id: uuid.UUID
@@ -176,4 +192,6 @@ def event_status(
     if merchant_order_events(SqlUnitOfWork(ctx.engine), reference, merchant) is None:
         raise not_found(reference)
     found = merchant_event_status(ctx.engine, str(event_id), merchant, reference)
+    if found is None and not made_here(event_id):
+        raise ApiError(404, f"event {event_id} not found")
     return JSONResponse(_status_body(str(event_id), found))

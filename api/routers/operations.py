@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES
 from adapters.messaging.publisher import BrokerUnavailable, fail_fast
 from adapters.messaging.replay import NotReplayable, replay_letter
 from adapters.persistence.dead_letters import dead_letter_by_id
@@ -31,7 +32,11 @@ QueueName = Annotated[
 ]
 
 
-@router.get("/dead-letters/", response_model=Paged[DeadLetter])
+@router.get(
+    "/dead-letters/",
+    response_model=Paged[DeadLetter],
+    responses={400: {"model": Problem, "description": "no such queue"}},
+)
 def list_dead_letters(
     request: Request,
     ctx: Context,
@@ -40,6 +45,10 @@ def list_dead_letters(
     queue: QueueName = None,
 ) -> JSONResponse:
     found = dead_letter_page(ctx.engine, queue, offset=pages.offset, limit=pages.limit)
+    if queue is not None and found.count == 0 and queue not in PIPELINE_QUEUES:
+        # as `oms dlq list QUEUE`: a queue is known when it is the pipeline's or has letters
+        queues = ", ".join(PIPELINE_QUEUES)
+        raise ApiError(400, f"unknown queue {queue!r}; the pipeline's queues are {queues}")
     return JSONResponse(paged(request, pages, found.count, found.rows))
 
 

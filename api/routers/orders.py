@@ -12,19 +12,17 @@ from fastapi.responses import JSONResponse
 
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.history import find_histories
-from adapters.queries.listing import order_summaries
+from adapters.queries.listing import channel_exists, order_summaries
 from adapters.queries.orders import find_orders
 from api.auth import Context, Operator
 from api.errors import ERRORS, ApiError, Problem
 from api.models import OrderDocument, OrderHistory, OrderSummary
 from api.pagination import Paged, PageParams, page_params, paged
-from api.params import CreatedFrom, CreatedTo
-from domain.statuses import OrderStatus
+from api.params import CreatedFrom, CreatedTo, OrderStatusFilter
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=ERRORS)
 
 MAX_ID = 2**63 - 1
-STATUS_CODES = "|".join(str(s.value) for s in OrderStatus)
 ChannelId = Annotated[
     int | None,
     Query(ge=1, le=MAX_ID, description="the channel's id (orders are unique per channel)"),
@@ -33,28 +31,32 @@ ChannelId = Annotated[
 Number = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
-@router.get("/", response_model=Paged[OrderSummary])
+@router.get(
+    "/",
+    response_model=Paged[OrderSummary],
+    responses={400: {"model": Problem, "description": "no such channel"}},
+)
 def list_orders(
     request: Request,
     ctx: Context,
     _who: Operator,
     pages: Annotated[PageParams, Depends(page_params)],
     channel: ChannelId = None,
-    status: Annotated[
-        str | None, Query(pattern=f"^({STATUS_CODES})$", description="Omnitron status code")
-    ] = None,
+    status: OrderStatusFilter = None,
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
 ) -> JSONResponse:
     found = order_summaries(
         ctx.engine,
         channel_id=channel,
-        status=None if status is None else int(status),
+        status=status,
         created_from=created_from,
         created_to=created_to,
         offset=pages.offset,
         limit=pages.limit,
     )
+    if channel is not None and found.count == 0 and not channel_exists(ctx.engine, channel):
+        raise ApiError(400, f"unknown channel {channel}: no order of it was ever received")
     return JSONResponse(paged(request, pages, found.count, found.rows))
 
 

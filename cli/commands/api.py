@@ -31,10 +31,12 @@ def register(commands: Commands) -> None:
 
 def _api(args: argparse.Namespace) -> int:
     from adapters.logging import configure_logging
+    from adapters.settings import Settings
     from api.server import serve
 
     if args.workers < 1:
         raise SystemExit("--workers must be at least 1")
+    Settings.from_env()  # a bad OMS_API_* stops here, named once, not in every worker process
     configure_logging()
     serve(args.host, args.port, args.workers)
     return 0

@@ -4,12 +4,12 @@ reaches the endpoint (its own answer, checked here by status)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 import requests
 
+from adapters.messaging.message_ids import new_message_id
 from tests.api.conftest import Keys, token
 from tests.api.server import ApiServer
 
@@ -40,7 +40,7 @@ OPERATOR_ENDPOINTS: list[tuple[str, str, Any, int]] = [
     ("GET", "/api/v1/orders/NO-SUCH-ORDER/", None, 404),
     ("GET", "/api/v1/orders/NO-SUCH-ORDER/history/", None, 404),
     ("POST", "/api/v1/packages/987654321/command/", {"slug": "X", "input_parameters": {}}, 404),
-    ("GET", f"/api/v1/package-commands/{uuid.uuid4()}/", None, 200),
+    ("GET", f"/api/v1/package-commands/{new_message_id()}/", None, 200),  # pending
     ("POST", "/api/v1/cargo-company-conditions/", SEED_CONDITIONS, 201),
     ("GET", "/api/v1/dead-letters/", None, 200),
     ("POST", "/api/v1/dead-letters/987654321/replay/", None, 404),

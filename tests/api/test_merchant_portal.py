@@ -13,6 +13,7 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
+from adapters.messaging.message_ids import new_message_id
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from domain.merchant_events import MerchantEvent, trigger_merchant_event
 from tests.api.conftest import Keys, token
@@ -30,7 +31,8 @@ def merchant_paths(reference: str) -> list[tuple[str, str, Any]]:
         ("GET", base, None),
         # an unknown event: answered before anything is published (no worker needed)
         ("POST", base + "events/", {"event": "no such event"}),
-        ("GET", f"{base}events/{uuid.uuid4()}/", None),
+        # an id the API made: pending while it has no outcome (any other id is a 404)
+        ("GET", f"{base}events/{new_message_id()}/", None),
     ]
 
 
@@ -242,3 +244,17 @@ def test_invalid_event_body_names_the_field(
     assert answer.status_code == 422, answer.text
     assert [p["field"] for p in answer.json()["errors"]] == [field]
     assert rule in answer.json()["errors"][0]["rule"]
+
+
+def test_event_status_of_an_id_never_published_is_404(
+    api: ApiServer, keys: Keys, api_db: Engine
+) -> None:
+    body = example()
+    store(api_db, body)
+    base = f"/api/v1/merchant/orders/{body['number']}--{A}/events/"
+    unknown = str(uuid.uuid4())
+    answer = get(api, keys.merchant_a, f"{base}{unknown}/")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": f"event {unknown} not found"}
+    made = new_message_id()
+    assert get(api, keys.merchant_a, f"{base}{made}/").json()["status"] == "pending"

@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy import Engine, insert, select
 
+from adapters.messaging.message_ids import new_message_id
 from adapters.persistence import tables as t
 from adapters.persistence.dead_letters import record_dead_letter
 from tests import services
@@ -66,7 +67,7 @@ def test_unknown_package_is_404_and_nothing_is_published(
 def test_command_status_pending_then_the_logged_outcome(
     api: ApiServer, keys: Keys, api_db: Engine
 ) -> None:
-    command_id = str(uuid.uuid4())
+    command_id = new_message_id()  # as the API publishes it: pending until an outcome is logged
     path = f"/api/v1/package-commands/{command_id}/"
     assert call(api, keys, "GET", path).json() == {"command_id": command_id, "status": "pending"}
     package_id = store(api_db, example())[0]
@@ -167,3 +168,25 @@ def test_queues_as_the_cli_reports_them(api: ApiServer, keys: Keys) -> None:
     assert "guest:***@" in snapshot["broker"] or "@" not in snapshot["broker"]
     for row in snapshot["queues"]:
         assert isinstance(row["ready"], int) and isinstance(row["dead_letters_recorded"], int)
+
+
+def test_command_status_of_an_id_never_published_is_404(
+    api: ApiServer, keys: Keys, api_db: Engine
+) -> None:
+    """An unknown id was "pending" for ever: with no outcome, only an id the API made is."""
+    unknown = str(uuid.uuid4())
+    answer = call(api, keys, "GET", f"/api/v1/package-commands/{unknown}/")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": f"command {unknown} not found"}
+    package_id = store(api_db, example())[0]
+    with api_db.begin() as c:  # a command published elsewhere (the CLI) with a plain uuid4
+        c.execute(
+            insert(t.transition_log).values(
+                package_id=package_id, package_ref=str(package_id), slug="NOPE",
+                from_status=100, to_status=None, outcome="rejected", reason="no such slug",
+                message_id=unknown, created_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    assert call(api, keys, "GET", f"/api/v1/package-commands/{unknown}/").json()["status"] == (
+        "rejected"
+    ), "an outcome is answered whoever published the command"

@@ -108,7 +108,7 @@ def test_order_summaries_page_and_filter(api: ApiServer, keys: Keys, api_db: Eng
 @pytest.mark.parametrize(
     ("params", "field", "rule"),
     [
-        ({"status": "401"}, "query.status", "String should match pattern"),
+        ({"status": "401"}, "query.status", "unknown order status '401'; a code or its name"),
         ({"limit": 0}, "query.limit", "greater than or equal to 1"),
         ({"limit": 101}, "query.limit", "less than or equal to 100"),
         ({"page": "two"}, "query.page", "valid integer"),
