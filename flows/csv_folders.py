@@ -20,11 +20,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 from pathlib import Path
 from typing import IO
 
-PLAIN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+from domain.references import merchant_reference_problem
+
 SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 MARK = "@"
 LONGEST, KEPT, HASHED = 100, 78, 20
@@ -35,13 +35,8 @@ class ExportError(Exception):
 
 
 def plain_reference(reference: str) -> bool:
-    """Spec 3's merchant reference rule."""
-    return (
-        PLAIN.fullmatch(reference) is not None
-        and reference[0] not in "-."
-        and reference[-1] not in "-."
-        and "--" not in reference
-    )
+    """Spec 3's merchant reference rule (domain/references.py)."""
+    return merchant_reference_problem(reference) is None
 
 
 def folder_name(reference: str) -> str:
