@@ -105,3 +105,13 @@ def test_purging_the_default_vhost_is_refused(monkeypatch: pytest.MonkeyPatch) -
     assert Recorder.urls == []
     services.purge_queues(f"{services.RABBITMQ_SERVER}/oms-test-12345678")
     assert Recorder.urls[0] == "vhost=oms-test-12345678"
+
+
+def test_a_command_a_test_runs_without_naming_a_broker_reaches_no_default_vhost() -> None:
+    """The settings' default broker URL is the default vhost `/` of the local RabbitMQ: a
+    command run by a test that does not set OMS_BROKER_URL must not get it."""
+    from adapters.settings import Settings
+
+    settings = Settings.from_env()
+    assert services.vhost_of(settings.broker_url) not in ("/", ""), settings.broker_url
+    assert ":1/" in settings.broker_url and ":1/" in settings.database_url  # a closed port
