@@ -175,6 +175,11 @@ class DeadLetter(BaseModel):
     message_id: str
     queue_name: str
     actor_name: str
+    order_number: str | None = Field(
+        description="the order it concerned: an inbound order's own number, or the order the "
+        "stage was handling; null when its recorder knew none"
+    )
+    order_channel_id: int | None = Field(description="that order's channel, when known")
     reason: str
     failures: int
     first_failed_at: str

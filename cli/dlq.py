@@ -4,6 +4,7 @@ demand, or resolved (kept for audit) when they will never be valid."""
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from adapters.messaging.replay import is_replayable, replay_letter
 from adapters.persistence.dead_letters import (
     dead_letter,
     dead_letters,
+    letter_state,
     record_dead_letter,
     recorded_queues,
     resolve,
@@ -66,27 +68,27 @@ def known_queue(engine: Any, queue: str) -> str:
 
 
 def state(letter: dict[str, Any]) -> str:
-    if letter.get("resolved_at"):
-        return "resolved"
-    return "replayed" if letter["replayed_at"] else "open"
+    return letter_state(letter)
 
 
-def list_letters(queue: str | None, *, as_json: bool) -> int:
-    """One queue's dead letters, or every queue's (the queue is then a column)."""
+def list_letters(queue: str | None, *, as_json: bool, order: str | None = None) -> int:
+    """One queue's dead letters, or every queue's (the queue is then a column); with `order`,
+    those that name that order (an inbound order's number, or the order a stage was handling)."""
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
     if queue is not None:
         known_queue(engine, queue)
-    letters = dead_letters(engine, queue)
+    letters = dead_letters(engine, queue, order_number=order)
     if as_json:
         print(json.dumps([_summary(letter) for letter in letters], indent=2, default=str))
         return 0
     head = ["id", "queue"] if queue is None else ["id"]
-    rows = [[*head, "message id", "actor", "failures", "last failure", "state", "reason"]]
+    rows = [[*head, "order", "message id", "actor", "failures", "last failure", "state", "reason"]]
     for letter in letters:
         rows.append(
             [
                 str(letter["id"]),
                 *([letter["queue_name"]] if queue is None else []),
+                _order_cell(letter),
                 letter["message_id"][:36],
                 letter["actor_name"],
                 str(letter["failures"]),
@@ -97,11 +99,21 @@ def list_letters(queue: str | None, *, as_json: bool) -> int:
                 else letter["reason"][:110],
             ]
         )
-    print(format_rows(rows, numeric={0, len(head) + 2}))
+    print(format_rows(rows, numeric={0, len(head) + 3}))
     opened = sum(1 for letter in letters if state(letter) == "open")
     where = f"in {queue}" if queue is not None else "in all queues"
-    print(f"{len(letters)} dead letters {where}, {opened} open")
+    about = f" naming order {order!r}" if order is not None else ""
+    print(f"{len(letters)} dead letters{about} {where}, {opened} open")
     return 0
+
+
+def _order_cell(letter: dict[str, Any]) -> str:
+    """The order a dead letter names, `-` when its recorder knew none; long numbers cut."""
+    number = letter.get("order_number")
+    if not number:
+        return "-"
+    shown = number if len(number) <= 40 else number[:39] + "…"
+    return shown.replace("\n", " ")
 
 
 def _summary(letter: dict[str, Any]) -> dict[str, Any]:
@@ -109,8 +121,11 @@ def _summary(letter: dict[str, Any]) -> dict[str, Any]:
         k: letter[k]
         for k in (
             "id",
+            "queue_name",
             "message_id",
             "actor_name",
+            "order_number",
+            "order_channel_id",
             "reason",
             "failures",
             "first_failed_at",
@@ -133,7 +148,8 @@ def show(queue: str, record_id: int) -> int:
 
 def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> int:
     """Put dead letters back on their queue with their own message id (so a handler that
-    recorded an outcome for it returns that outcome) and a fresh retry budget."""
+    recorded an outcome for it returns that outcome) and a fresh retry budget. Exit 1 when a
+    letter asked for was not replayed (resolved, or no dramatiq message), each with why."""
     settings = Settings.from_env()
     engine = make_engine(settings.database_url, pool_size=1)
     known_queue(engine, queue)
@@ -147,12 +163,11 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
     else:
         raise SystemExit("give --id ID or --all")
     replayable = [d for d in letters if is_replayable(d) and not d.get("resolved_at")]
-    for letter in letters:
-        if letter.get("resolved_at"):
-            print(f"skip {letter['id']}: resolved ({letter['resolution_note']})")
-        elif not is_replayable(letter):
-            print(f"skip {letter['id']}: not a dramatiq message; fix it and publish it again")
-        elif letter["reason"].startswith(INVALID):
+    refused = [d for d in letters if d not in replayable]
+    for letter in refused:
+        print(f"oms: {_not_replayed(queue, letter)}", file=sys.stderr)
+    for letter in replayable:
+        if letter["reason"].startswith(INVALID):
             print(
                 f"warning: {letter['id']} failed validation; the same body will fail the same "
                 f"way unless the rules changed ({letter['reason'][:120]}); if it will never be "
@@ -163,21 +178,36 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
         for letter in replayable:
             print(f"would replay {letter['id']} ({letter['message_id']}): {letter['reason'][:80]}")
         return 0
-    broker = build_broker(settings.broker_url, [])
+    if replayable:
+        broker = build_broker(settings.broker_url, [])
 
-    def send(queue_name: str, actor_name: str, body: Any, message_id: str) -> object:
-        return publish(broker, queue_name, actor_name, body, message_id=message_id)
+        def send(queue_name: str, actor_name: str, body: Any, message_id: str) -> object:
+            return publish(broker, queue_name, actor_name, body, message_id=message_id)
 
-    try:
-        for letter in replayable:
-            if replay_letter(send, engine, letter):
-                print(f"replayed {letter['id']} ({letter['message_id']})")
-            else:
-                print(f"replayed {letter['id']} ({letter['message_id']}): failed again already")
-    finally:
-        broker.close()
-    print(f"{len(replayable)} replayed to {queue}")
-    return 0
+        try:
+            for letter in replayable:
+                again = "" if replay_letter(send, engine, letter) else ": failed again already"
+                print(f"replayed {letter['id']} ({letter['message_id']}){again}")
+        finally:
+            broker.close()
+    left = f"; {len(refused)} not replayed (said why above)" if refused else ""
+    print(f"{len(replayable)} replayed to {queue}{left}")
+    return 1 if refused else 0
+
+
+def _not_replayed(queue: str, letter: dict[str, Any]) -> str:
+    number = letter["id"]
+    if letter.get("resolved_at"):
+        return (
+            f"dead letter {number} is resolved ({letter['resolution_note']}); it is not "
+            "replayed (publish the body again if it is valid now)"
+        )
+    return (
+        f"dead letter {number} cannot be replayed: it is no dramatiq message, so only its raw "
+        f"body was kept ({letter['reason'][:200]}); fix the body and publish it again "
+        f"(oms dlq show {queue} --id {number} shows it), or close it with "
+        f"oms dlq resolve {queue} --id {number} --note TEXT"
+    )
 
 
 def resolve_letter(queue: str, *, record_id: int, note: str) -> int:
@@ -196,3 +226,30 @@ def resolve_letter(queue: str, *, record_id: int, note: str) -> int:
         raise SystemExit(f"dead letter {record_id} failed again just now; look at it again")
     print(f"resolved {record_id} ({letter['message_id']}): {note.strip()}")
     return 0
+
+
+def no_order(engine: Any, number: str, channel: int | None) -> str:
+    """`oms show order NUMBER` found nothing: say so, and when dead letters name that order
+    (an invalid inbound order is never stored), which, why, and how to list or replay them."""
+    missing = f"no order {number!r}" + (f" in channel {channel}" if channel else "")
+    letters = dead_letters(engine, None, order_number=number, channel_id=channel)
+    if not letters:
+        return missing
+    last = letters[-1]
+    queue, record = last["queue_name"], last["id"]
+    count = f"{len(letters)} dead letters name it; the last" if len(letters) > 1 else "dead letter"
+    lines = [
+        f"{missing}: it was dead-lettered ({count}: {queue} {record}, {state(last)}, "
+        f"{last['last_failed_at']:%Y-%m-%d %H:%M:%S}: {last['reason'][:300]})",
+        f"  list:    oms dlq list --order {shlex.quote(number)}",
+        f"  show:    oms dlq show {queue} --id {record}",
+    ]
+    if state(last) == "open" and is_replayable(last):
+        if last["reason"].startswith(INVALID):
+            lines.append(
+                "  it failed validation: the same body fails again; publish a corrected order, "
+                f"or close it: oms dlq resolve {queue} --id {record} --note TEXT"
+            )
+        else:
+            lines.append(f"  replay:  oms dlq replay {queue} --id {record}")
+    return "\n".join(lines)

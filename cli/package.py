@@ -7,11 +7,13 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from adapters.messaging.broker import build_broker
 from adapters.messaging.publisher import PACKAGING, publish
 from adapters.persistence.engine import make_engine
 from adapters.persistence.unit_of_work import SqlUnitOfWork
-from adapters.queries.package_commands import command_outcome
+from adapters.queries.package_commands import command_outcome, packages_named
 from adapters.settings import Settings
 from domain.package_commands import save_cargo_conditions
 from schemas.cargo_conditions import parse_cargo_conditions
@@ -25,20 +27,27 @@ def command_body(package: str, slug: str) -> dict[str, object]:
     return {**reference, "slug": slug, "input_parameters": {}}
 
 
-def package_command(package: str, slug: str, *, wait: bool, timeout: float = 60.0) -> int:
+def package_command(
+    package: str, slug: str, *, wait: bool, timeout: float = 60.0, channel: int | None = None
+) -> int:
+    """Publish SLUG for one package, named by id or by number (unique per channel: `channel`
+    picks one). The package is looked up first: an unknown one, or a number several channels
+    share without `--channel`, is refused before anything is published."""
     settings = Settings.from_env()
     if settings.embedded_broker:
         raise SystemExit("oms package command needs OMS_BROKER_URL to name a RabbitMQ broker")
+    engine = make_engine(settings.database_url, pool_size=1)
+    package_id = _one_package(engine, package, channel)
     broker = build_broker(settings.broker_url, [])
     message_id = str(uuid.uuid4())
     try:
-        publish(broker, *PACKAGING, command_body(package, slug), message_id=message_id)
+        publish(broker, *PACKAGING, command_body(str(package_id), slug), message_id=message_id)
     finally:
         broker.close()
     if not wait:
-        print(f"published {slug} for package {package} (message {message_id})")
+        named = package if package.isdigit() else f"{package} (id {package_id})"
+        print(f"published {slug} for package {named} (message {message_id})")
         return 0
-    engine = make_engine(settings.database_url, pool_size=1)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = command_outcome(engine, message_id)
@@ -47,6 +56,20 @@ def package_command(package: str, slug: str, *, wait: bool, timeout: float = 60.
             return 0 if found.applied else 1
         time.sleep(0.2)
     raise SystemExit(f"no outcome for message {message_id} within {timeout:.0f} s: are workers up?")
+
+
+def _one_package(engine: Engine, package: str, channel: int | None) -> int:
+    found = packages_named(engine, package, channel)
+    where = f" in channel {channel}" if channel is not None else ""
+    if not found:
+        raise SystemExit(f"no package {package!r}{where}")
+    if len(found) > 1:
+        listed = ", ".join(f"{channel_id} (package id {id_})" for id_, channel_id in found)
+        raise SystemExit(
+            f"package number {package!r} exists in channels {listed}: "
+            "give --channel ID or the package id; nothing was published"
+        )
+    return found[0][0]
 
 
 def add_cargo_conditions(path: str) -> int:

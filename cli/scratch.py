@@ -130,7 +130,7 @@ def _vhost(broker_url: str, vhost: str) -> Iterator[tuple[str, str]]:
             remove()
             raise
     else:
-        remove = _management_vhost(broker_url, vhost, user)
+        remove = management_vhost(broker_url, vhost, user)
     try:
         yield vhost, _with_vhost(broker_url, vhost)
     finally:
@@ -144,7 +144,9 @@ def _ctl(ctl: str, *args: str) -> None:
         raise ScratchError(f"rabbitmqctl {args[0]} failed: {reason[0]}")
 
 
-def _management_vhost(broker_url: str, vhost: str, user: str) -> Callable[[], None]:
+def management_vhost(broker_url: str, vhost: str, user: str) -> Callable[[], None]:
+    """Create the vhost through the management API and give `user` every permission on it;
+    returns its removal. ScratchError when the API cannot do it."""
     base = management_url(broker_url, os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL"))
     refused = plain_http_refused(broker_url, base)
     if refused is not None:

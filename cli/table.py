@@ -6,8 +6,19 @@ from typing import Any
 
 from domain.money import format_minor_units
 
-COLUMNS = ["subtotal", "expense_total", "discount_total", "tax_total", "grand_total"]
-HEADER = ["subtotal", "expenses", "discount", "tax", "grand"]
+# every total of spec 4, so the figures on screen add up: grand = subtotal + expenses -
+# discount - cancelled - refunded (tax is included in the prices; it is shown, not added)
+COLUMNS = [
+    "subtotal",
+    "expense_total",
+    "discount_total",
+    "canceled_total",
+    "refund_total",
+    "tax_total",
+    "grand_total",
+]
+HEADER = ["subtotal", "expenses", "discount", "cancelled", "refunded", "tax", "grand"]
+LEGEND = "grand = subtotal + expenses - discount - cancelled - refunded; tax is included"
 
 
 def _money(totals: dict[str, int], currency: str) -> list[str]:
@@ -28,9 +39,11 @@ def order_table(order: dict[str, Any]) -> str:
     market = order["marketplace_expenses"]
     if market["expense_total"]:
         rows.append(["  marketplace expenses", *_money(market, currency), ""])
-    return format_rows(
-        [["order / merchant order", *HEADER, "package"], *rows], numeric={1, 2, 3, 4, 5}
+    table = format_rows(
+        [["order / merchant order", *HEADER, "package"], *rows],
+        numeric=set(range(1, len(COLUMNS) + 1)),
     )
+    return f"{table}\n{LEGEND}"
 
 
 def format_rows(rows: list[list[str]], numeric: set[int] | frozenset[int] = frozenset()) -> str:

@@ -4,6 +4,7 @@ keeps only its sha256 and a short prefix."""
 from __future__ import annotations
 
 import json
+import sys
 
 from sqlalchemy import Engine
 
@@ -15,6 +16,7 @@ from adapters.persistence.api_tokens import (
     revoke_token,
 )
 from adapters.persistence.engine import make_engine
+from adapters.persistence.merchants import merchant_exists
 from adapters.settings import Settings
 from cli.table import format_rows
 
@@ -26,7 +28,9 @@ def _engine() -> Engine:
     return make_engine(Settings.from_env().database_url, pool_size=1)
 
 
-def create(*, operator: str | None, merchant: str | None, name: str | None) -> int:
+def create(
+    *, operator: str | None, merchant: str | None, name: str | None, allow_unknown: bool = False
+) -> int:
     label = (operator if operator is not None else name or merchant or "").strip()
     if not label or len(label) > MAX_NAME:
         raise SystemExit(f"a token needs a name of 1..{MAX_NAME} characters")
@@ -36,7 +40,18 @@ def create(*, operator: str | None, merchant: str | None, name: str | None) -> i
         raise SystemExit("--name goes with --merchant; an operator key is named by --operator")
     kind = OPERATOR if operator is not None else MERCHANT
     reference = merchant.strip() if merchant is not None else None
-    token_id, key = create_token(_engine(), kind=kind, name=label, merchant_reference=reference)
+    engine = _engine()
+    if reference is not None and not merchant_exists(engine, reference):
+        if not allow_unknown:
+            raise SystemExit(
+                f"merchant {reference!r} is unknown here (no order of it was split, no process "
+                "import named it): check the reference, or pass --allow-unknown to issue the key "
+                "anyway (it sees nothing until that merchant's orders arrive)"
+            )
+        print(
+            f"note: merchant {reference!r} is unknown here yet (--allow-unknown)", file=sys.stderr
+        )
+    token_id, key = create_token(engine, kind=kind, name=label, merchant_reference=reference)
     who = f"merchant {reference}" if reference else "operator"
     print(f"token {token_id} ({who}, {label!r}); the key is shown only now:")
     print(key)

@@ -11,6 +11,7 @@ import shutil
 import socket
 import sys
 import tempfile
+from pathlib import Path
 
 # stage -> (module, the queues it consumes). The queue list matters: a stage publishes to the
 # next stage's queue, which declares that queue in its broker, and a dramatiq worker consumes
@@ -48,31 +49,53 @@ def bind_metrics_port(host: str, first: int) -> socket.socket:
 
 
 def sweep_metrics_dirs(root: str) -> None:
-    """Remove the metrics directories of groups that are gone (killed before their exposition
-    fork could remove its own)."""
+    """Remove the metrics directories of groups that are gone: killed before their exposition
+    fork could remove its own (SIGKILL, a crash cascade), also when their pid has since been
+    given to another program."""
     for path in glob.glob(os.path.join(root, "oms-metrics-*-*")):
         pid = path.rsplit("-", 1)[-1]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if pid.isdigit() and not _group_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:
-            pass  # alive, someone else's
+
+
+def _group_alive(pid: int) -> bool:
+    """Whether `pid` is still a worker group: an `oms worker` about to exec dramatiq, or the
+    dramatiq main process it became (`cli.dramatiq_main`). A pid no process holds, or one that
+    another program holds now (pids are reused), is not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: not ours to judge
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return False  # gone meanwhile
+    except OSError:
+        return True  # no /proc here: alive is all we know
+    return b"cli.dramatiq_main" in argv or b"worker" in argv
+
+
+def group_metrics_dir(root: str, stage: str, pid: int) -> str:
+    """The group's own directory, empty: one left by a dead group that had the same pid would
+    add that group's counters to this one's."""
+    directory = os.path.join(root, f"oms-metrics-{stage}-{pid}")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    return directory
 
 
 def run_worker(stage: str, *, processes: int, threads: int, metrics_port: int | None) -> int:
     env = dict(os.environ)
     for stale in ("dramatiq_prom_port", "dramatiq_prom_host", "dramatiq_prom_db"):
         env.pop(stale, None)
+    root = tempfile.gettempdir()
+    sweep_metrics_dirs(root)  # at every start: a stage started without metrics sweeps too
     if metrics_port:
-        root = tempfile.gettempdir()
-        sweep_metrics_dirs(root)
         listener = bind_metrics_port(env.get("OMS_METRICS_HOST", "127.0.0.1"), metrics_port)
         # exec keeps the pid: the directory is named after the group's dramatiq main process
-        directory = os.path.join(root, f"oms-metrics-{stage}-{os.getpid()}")
-        os.makedirs(directory, exist_ok=True)
+        directory = group_metrics_dir(root, stage, os.getpid())
         env["OMS_METRICS_DIR"], env["OMS_METRICS_FD"] = directory, str(listener.fileno())
         print(
             f"metrics of {stage} (pid {os.getpid()}) on "

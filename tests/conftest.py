@@ -8,6 +8,19 @@ import structlog
 
 from tests import services
 
+# Unless a test names them, the pipeline's URLs point at a closed port: a command a test runs
+# (in-process, or as a subprocess that inherits the environment) then fails loudly instead of
+# reaching the settings' defaults — the broker's default vhost `/`, the `oms` database — or a
+# developer's own pipeline named in their shell.
+UNSET_URLS = {
+    "OMS_BROKER_URL": "amqp://guest:guest@127.0.0.1:1/oms-test-unset",
+    "OMS_DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1:1/oms_test_unset",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.update(UNSET_URLS)
+
 
 @pytest.fixture(autouse=True)
 def _structlog_defaults() -> None:

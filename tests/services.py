@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
-from urllib.parse import quote
+from collections.abc import Callable, Iterator
+from typing import NoReturn
+from urllib.parse import quote, unquote, urlsplit
 
 import pika
 import pytest
@@ -23,9 +25,9 @@ RABBITMQ_SERVER = os.environ.get("OMS_TEST_RABBITMQ", "amqp://guest:guest@127.0.
 PIPELINE_QUEUES = ["oms.ingest", "oms.split", "oms.packaging", "oms.report", "oms.merchant"]
 
 
-def unavailable(service: str, error: BaseException) -> None:
+def unavailable(service: str, error: BaseException, problem: str = "is not reachable") -> NoReturn:
     message = (
-        f"{service} is not reachable ({type(error).__name__}: {error}). "
+        f"{service} {problem} ({type(error).__name__}: {error}). "
         "SERVICE TESTS SKIPPED; start it, or set OMS_REQUIRE_SERVICES=1 to fail instead."
     )
     if REQUIRE_SERVICES:
@@ -54,35 +56,70 @@ def make_database() -> Iterator[str]:
 
 
 def make_vhost() -> Iterator[str]:
-    """A private RabbitMQ vhost per test session when rabbitmqctl is at hand, else '/'
-    with the pipeline's queues purged."""
+    """A private RabbitMQ vhost, made with rabbitmqctl, else through the management API, and
+    deleted after. A caller that cannot have one fails (OMS_REQUIRE_SERVICES=1) or is skipped
+    loudly: it never falls back to another vhost (`/` may carry someone's live pipeline)."""
+    parts = urlsplit(RABBITMQ_SERVER)
     try:
-        pika.BlockingConnection(pika.URLParameters(RABBITMQ_SERVER + "/%2F")).close()
-    except Exception as error:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), 5).close()
+    except OSError as error:
         unavailable("RabbitMQ at " + RABBITMQ_SERVER, error)
-    ctl = shutil.which("rabbitmqctl")
     vhost = f"oms-test-{uuid.uuid4().hex[:8]}"
-    created = False
-    if ctl is not None:
-        created = _ctl(ctl, "add_vhost", vhost) and _ctl(
-            ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"
-        )
-    if not created:
-        vhost = "/"
-        purge_queues(f"{RABBITMQ_SERVER}/%2F")
+    remove = _create_vhost(vhost, unquote(parts.username or "guest"))
     try:
         yield f"{RABBITMQ_SERVER}/{quote(vhost, safe='')}"
     finally:
-        if created and ctl is not None:
+        remove()
+
+
+def _create_vhost(vhost: str, user: str) -> Callable[[], object]:
+    """Make the vhost (the local rabbitmqctl first, then the management API); its removal."""
+    from cli.scratch import ScratchError, management_vhost
+
+    why = []
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        why.append("no rabbitmqctl on PATH")
+    else:
+        made = _ctl(ctl, "add_vhost", vhost)
+        if made is None:
+            made = _ctl(ctl, "set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+            if made is None:
+                return lambda: _ctl(ctl, "delete_vhost", vhost)
             _ctl(ctl, "delete_vhost", vhost)
+        why.append(made)
+    try:
+        return management_vhost(RABBITMQ_SERVER + "/", vhost, user)
+    except ScratchError as error:
+        why.append(str(error))
+    unavailable(
+        "RabbitMQ at " + RABBITMQ_SERVER,
+        RuntimeError("; ".join(why) + "; the tests never fall back to vhost '/'"),
+        "gives no private vhost",
+    )
 
 
-def _ctl(ctl: str, *args: str) -> bool:
-    done = subprocess.run([ctl, *args], capture_output=True, timeout=60, check=False)
-    return done.returncode == 0
+def _ctl(ctl: str, *args: str) -> str | None:
+    """Run rabbitmqctl; None when it worked, else why not."""
+    try:
+        done = subprocess.run([ctl, *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"rabbitmqctl {args[0]}: {type(error).__name__}"
+    if done.returncode == 0:
+        return None
+    last = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+    return f"rabbitmqctl {args[0]} failed: {last[0][:200]}"
+
+
+def vhost_of(url: str) -> str:
+    path = urlsplit(url).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
 
 
 def purge_queues(url: str) -> None:
+    """Purge the pipeline's queues of a test's own vhost (never `/`: another user's)."""
+    if vhost_of(url) == "/":
+        raise AssertionError(f"refusing to purge the queues of vhost '/' ({url})")
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:
         for queue in PIPELINE_QUEUES:

@@ -3,36 +3,75 @@ too, with its reason, before the dead-letter queue's TTL can drop it."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.persistence import tables as t
 from adapters.persistence.keys import clipped, message_key
 from domain.references import unprintable
 
+MAX_ID = 2**63 - 1
+
 
 def order_of(message: dict[str, Any]) -> tuple[str | None, int | None]:
-    """The order an inbound order message names (its body's number and channel id), else
-    (None, None): other messages name ids, which the worker resolves (its log context)."""
-    args = message.get("args")
-    body = args[0] if isinstance(args, list) and len(args) == 1 else None
-    if message.get("actor_name") != "ingest_order" or not isinstance(body, dict):
+    """The order an inbound order message names, whatever else is wrong with it: its body's
+    `number` and `channel.id` as the sender gave them (an integer number as its digits, a
+    channel id as digits too), also from an envelope kept raw. (None, None) for other messages:
+    they name ids, which the worker resolves (its log context)."""
+    if "ingest_order" not in (message.get("actor_name"), _actor_of_raw(message)):
         return None, None
-    number, channel = body.get("number"), body.get("channel")
-    channel_id = channel.get("id") if isinstance(channel, dict) else None
-    return (
-        number if _storable_number(number) else None,
-        channel_id if type(channel_id) is int and 0 < channel_id < 2**63 else None,
+    body = _body(message)
+    if not isinstance(body, dict):
+        return None, None
+    channel = body.get("channel")
+    return _order_number(body.get("number")), _channel_id(
+        channel.get("id") if isinstance(channel, dict) else None
     )
 
 
-def _storable_number(number: Any) -> bool:
-    """An order number the column can hold and a person can read: a control character or a
-    lone surrogate (the reason the message was refused, perhaps) is not recorded as one."""
-    return isinstance(number, str) and 0 < len(number) <= 128 and unprintable(number) is None
+def _raw(message: dict[str, Any]) -> Any:
+    """The decoded JSON of an envelope kept raw (it was no dramatiq message), else None."""
+    raw = message.get("raw")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _actor_of_raw(message: dict[str, Any]) -> Any:
+    data = _raw(message)
+    return data.get("actor_name") if isinstance(data, dict) else None
+
+
+def _body(message: dict[str, Any]) -> Any:
+    args = message.get("args")
+    if not args and "raw" in message:
+        data = _raw(message)
+        args = data.get("args") if isinstance(data, dict) else None
+    # a list as published, a tuple as the worker's dramatiq message holds it
+    return args[0] if isinstance(args, list | tuple) and len(args) == 1 else None
+
+
+def _order_number(value: Any) -> str | None:
+    if type(value) is int:
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return clipped(value, 128)
+
+
+def _channel_id(value: Any) -> int | None:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if type(value) is int and 0 < value <= MAX_ID else None
 
 
 def record_dead_letter(
@@ -49,7 +88,10 @@ def record_dead_letter(
     context's order number), else an inbound order's own number and channel."""
     now = datetime.now(UTC)
     body_number, channel_id = order_of(message)
-    number = order_number if _storable_number(order_number) else body_number
+    # the worker's order number (its log context), unless a column cannot hold it or a person
+    # could not read it (a control character, perhaps why the message was refused)
+    storable = order_number and len(order_number) <= 128 and unprintable(order_number) is None
+    number = order_number if storable else body_number
     with engine.begin() as connection:
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(t.dead_letters).values(
@@ -80,9 +122,19 @@ def record_dead_letter(
                     "order_number": func.coalesce(
                         statement.excluded.order_number, t.dead_letters.c.order_number
                     ),
+                    "order_channel_id": func.coalesce(
+                        statement.excluded.order_channel_id, t.dead_letters.c.order_channel_id
+                    ),
                 },
             )
         )
+
+
+def letter_state(letter: dict[str, Any]) -> str:
+    """open, replayed (put back, not failed since) or resolved (closed for good)."""
+    if letter.get("resolved_at"):
+        return "resolved"
+    return "replayed" if letter.get("replayed_at") else "open"
 
 
 def open_dead_letters(engine: Engine) -> dict[str, int]:
@@ -119,10 +171,24 @@ def resolve(engine: Engine, letter: dict[str, Any], note: str) -> bool:
     return bool(marked.rowcount)
 
 
-def dead_letters(engine: Engine, queue_name: str | None = None) -> list[dict[str, Any]]:
-    query = select(t.dead_letters).order_by(t.dead_letters.c.id)
+def dead_letters(
+    engine: Engine,
+    queue_name: str | None = None,
+    order_number: str | None = None,
+    channel_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Dead letters by id, of one queue or all; of one order when a number is given (with a
+    channel: that channel's, and those whose recorder knew no channel)."""
+    letters = t.dead_letters
+    query = select(letters).order_by(letters.c.id)
     if queue_name is not None:
-        query = query.where(t.dead_letters.c.queue_name == queue_name)
+        query = query.where(letters.c.queue_name == queue_name)
+    if order_number is not None:
+        query = query.where(letters.c.order_number == order_number)
+        if channel_id is not None:
+            query = query.where(
+                or_(letters.c.order_channel_id.is_(None), letters.c.order_channel_id == channel_id)
+            )
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
 

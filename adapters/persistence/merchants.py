@@ -179,3 +179,13 @@ def assign_process(connection: Connection, reference: str, process: str) -> str 
             .values(oms_process=process)
         )
     return before
+
+
+def merchant_exists(engine: Engine, reference: str) -> bool:
+    """Whether the merchant is known here (made when an order naming it was split, or by the
+    process import)."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(t.merchants.c.reference).where(t.merchants.c.reference == reference)
+        ).first()
+    return found is not None

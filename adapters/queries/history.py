@@ -21,7 +21,7 @@ from domain.model import Order
 from domain.polling import POLL_SLUG
 from domain.statuses import OrderStatus, PackageStatus
 
-# ties keep the pipeline's order
+# ties keep the pipeline's order (a poll move's merchant events follow it: _by_cause)
 STAGES = ("ingest", "split", "merchant", "packaging", "report", "poll", "dead_letter")
 
 
@@ -69,7 +69,7 @@ def history(connection: Connection, order: Order) -> dict[str, Any]:
     events += _transitions(connection, packages)
     events += _reports(connection, packages)
     events += _dead_letters(connection, order)
-    events.sort(key=lambda e: (e["at"], STAGES.index(e["stage"])))
+    events.sort(key=_by_cause)
     return {
         "id": order.id,
         "number": order.number,
@@ -78,6 +78,17 @@ def history(connection: Connection, order: Order) -> dict[str, Any]:
         "status_code": int(order.status),
         "events": events,
     }
+
+
+def _by_cause(event: dict[str, Any]) -> tuple[str, int, str, int]:
+    """Events by time; in one transaction (one time) the cause before its effects: the
+    pipeline's stage order, and a poll move before the merchant events it fired (source
+    `poll`, on the items of that package: its number is its merchant order's reference)."""
+    if event["stage"] == "merchant" and event.get("source") == "poll":
+        return event["at"], STAGES.index("poll"), event.get("merchant_order", ""), 1
+    if event["stage"] == "poll":
+        return event["at"], STAGES.index("poll"), event.get("package", ""), 0
+    return event["at"], STAGES.index(event["stage"]), "", 0
 
 
 def _merchant_events(

@@ -104,8 +104,8 @@ def dead_letter_page(
     """Dead letters (newest first) as `oms dlq list --json` summarises them."""
     d = t.dead_letters.c
     query = select(
-        d.id, d.message_id, d.queue_name, d.actor_name, d.reason, d.failures,
-        d.first_failed_at, d.last_failed_at, d.replayed_at,
+        d.id, d.message_id, d.queue_name, d.actor_name, d.order_number, d.order_channel_id,
+        d.reason, d.failures, d.first_failed_at, d.last_failed_at, d.replayed_at,
     ).order_by(d.id.desc())  # fmt: skip
     if queue_name is not None:
         query = query.where(d.queue_name == queue_name)

@@ -73,3 +73,20 @@ def package_exists(engine: Engine, package_id: int) -> bool:
             select(t.packages.c.id).where(t.packages.c.id == package_id)
         ).first()
     return found is not None
+
+
+def packages_named(engine: Engine, key: str, channel_id: int | None) -> list[tuple[int, int]]:
+    """(id, channel id) of the packages a command may name: an id (digits), else a package
+    number, which is unique per channel only; limited to one channel when one is given."""
+    p = t.packages.c
+    query = select(p.id, p.channel_id).order_by(p.id)
+    if key.isdigit():
+        if int(key) >= 2**63:  # no such id: BIGINT would refuse the value
+            return []
+        query = query.where(p.id == int(key))
+    else:
+        query = query.where(p.number == key)
+    if channel_id is not None:
+        query = query.where(p.channel_id == channel_id)
+    with engine.connect() as connection:
+        return [(row.id, row.channel_id) for row in connection.execute(query)]

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 
+from adapters.persistence.dead_letters import dead_letters, letter_state
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.history import find_histories
 from adapters.queries.listing import channel_exists, order_summaries
@@ -71,7 +73,8 @@ def list_orders(
 def get_order(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
-    return JSONResponse(_one(number, find_orders(SqlUnitOfWork(ctx.engine), number, channel)))
+    found = find_orders(SqlUnitOfWork(ctx.engine), number, channel)
+    return JSONResponse(_one(number, found, ctx.engine, channel))
 
 
 @router.get(
@@ -85,13 +88,32 @@ def get_order(
 def get_order_history(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
-    return JSONResponse(_one(number, find_histories(ctx.engine, number, channel)))
+    return JSONResponse(
+        _one(number, find_histories(ctx.engine, number, channel), ctx.engine, channel)
+    )
 
 
-def _one(number: str, views: list[dict[str, Any]]) -> dict[str, Any]:
+def _one(
+    number: str, views: list[dict[str, Any]], engine: Engine, channel: int | None
+) -> dict[str, Any]:
     if not views:
-        raise ApiError(404, f"order {number} not found")
+        raise ApiError(404, f"order {number} not found" + _dead_lettered(engine, number, channel))
     if len(views) > 1:
         channels = ", ".join(str(v["channel"]["id"]) for v in views)
         raise ApiError(409, f"order {number} exists in channels {channels}: give ?channel=ID")
     return views[0]
+
+
+def _dead_lettered(engine: Engine, number: str, channel: int | None) -> str:
+    """An order that was never stored because its message was dead-lettered: which dead letter,
+    why, and where to list and replay it (operators only: these endpoints need their key)."""
+    letters = dead_letters(engine, None, order_number=number, channel_id=channel)
+    if not letters:
+        return ""
+    last = letters[-1]
+    queue, record = last["queue_name"], last["id"]
+    return (
+        f"; it was dead-lettered ({len(letters)} dead letter{'s' if len(letters) > 1 else ''}"
+        f", the last: {queue} {record}, {letter_state(last)}: {last['reason'][:300]}); "
+        f"GET /api/v1/dead-letters/?queue={queue}, POST /api/v1/dead-letters/{record}/replay/"
+    )

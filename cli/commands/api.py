@@ -20,6 +20,11 @@ def register(commands: Commands) -> None:
     who.add_argument("--operator", metavar="NAME", help="an operator's key, named NAME")
     who.add_argument("--merchant", metavar="REF", help="a merchant's key, e.g. MER000002")
     create.add_argument("--name", help="a merchant key's name (default: the reference)")
+    create.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="issue a merchant key although no order of that merchant is known yet",
+    )
     create.set_defaults(handler=_create)
     listing = tokens.add_parser("list", help="keys by id, kind, name, prefix; never the key")
     listing.add_argument("--json", action="store_true")
@@ -45,7 +50,14 @@ def _api(args: argparse.Namespace) -> int:
 def _create(args: argparse.Namespace) -> int:
     from cli.tokens import create
 
-    return create(operator=args.operator, merchant=args.merchant, name=args.name)
+    if args.allow_unknown and args.merchant is None:
+        raise SystemExit("--allow-unknown goes with --merchant")
+    return create(
+        operator=args.operator,
+        merchant=args.merchant,
+        name=args.name,
+        allow_unknown=args.allow_unknown,
+    )
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ def register(commands: Commands) -> None:
     dlq.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
     dlq.add_argument("--dry-run", action="store_true", help="say what would be replayed")
     dlq.add_argument("--json", action="store_true", help="list as JSON")
+    dlq.add_argument("--order", metavar="NUMBER", help="list: only those naming this order")
     dlq.add_argument("--note", help="resolve: why it will never be valid (kept for audit)")
     dlq.add_argument("--loop", action="store_true", help="keep: keep moving (Procfile)")
     dlq.set_defaults(handler=_dlq)
@@ -26,7 +27,9 @@ def _dlq(args: argparse.Namespace) -> int:
     if args.action == "keep":
         return dlq.keep(loop=args.loop)
     if args.action == "list":
-        return dlq.list_letters(args.queue, as_json=args.json)
+        return dlq.list_letters(args.queue, as_json=args.json, order=args.order)
+    if args.order is not None:
+        raise SystemExit("--order goes with oms dlq list")
     if args.queue is None:
         raise SystemExit(f"oms dlq {args.action} needs a QUEUE")
     if args.action == "resolve":

@@ -55,9 +55,13 @@ def _publish_orders(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one(number: str, channel: int | None, orders: list[dict[str, Any]]) -> dict[str, Any]:
+def _one(
+    engine: Engine, number: str, channel: int | None, orders: list[dict[str, Any]]
+) -> dict[str, Any]:
     if not orders:
-        raise SystemExit(f"no order {number!r}" + (f" in channel {channel}" if channel else ""))
+        from cli.dlq import no_order
+
+        raise SystemExit(no_order(engine, number, channel))
     if len(orders) > 1:
         channels = ", ".join(str(o["channel"]["id"]) for o in orders)
         raise SystemExit(f"order {number!r} exists in channels {channels}: pass --channel ID")
@@ -73,7 +77,7 @@ def _show_order(args: argparse.Namespace) -> int:
     if args.history:
         return _show_history(engine, args)
     found = [
-        _one(number, args.channel, find_orders(SqlUnitOfWork(engine), number, args.channel))
+        _one(engine, number, args.channel, find_orders(SqlUnitOfWork(engine), number, args.channel))
         for number in args.numbers
     ]
     document = found[0] if len(found) == 1 else found
@@ -93,7 +97,7 @@ def _show_history(engine: Engine, args: argparse.Namespace) -> int:
     if len(args.numbers) != 1:
         raise SystemExit("--history shows one order: give one NUMBER")
     (number,) = args.numbers
-    document = _one(number, args.channel, find_histories(engine, number, args.channel))
+    document = _one(engine, number, args.channel, find_histories(engine, number, args.channel))
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:

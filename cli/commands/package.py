@@ -13,7 +13,7 @@ def register(commands: Commands) -> None:
     command = package.add_parser(
         "command",
         help="publish a packaging command for one package, or for every package in a state",
-        usage="oms package command PACKAGE SLUG [--wait] [--timeout S]\n"
+        usage="oms package command PACKAGE SLUG [--channel ID] [--wait] [--timeout S]\n"
         "       oms package command --status S [--channel ID] SLUG [--timeout S] [--json]",
     )
     command.add_argument("targets", nargs="+", metavar="[PACKAGE] SLUG", help=argparse.SUPPRESS)
@@ -23,7 +23,12 @@ def register(commands: Commands) -> None:
     command.add_argument(
         "--status", help="bulk: every package in this state (name or code, e.g. waiting)"
     )
-    command.add_argument("--channel", type=int, help="bulk: only this channel's packages")
+    command.add_argument(
+        "--channel",
+        type=int,
+        help="the package number's channel (a number is unique per channel); bulk: only this "
+        "channel's packages",
+    )
     command.add_argument(
         "--timeout",
         type=float,
@@ -74,13 +79,13 @@ def _package_command(args: argparse.Namespace) -> int:
         )
     if len(args.targets) != 2:
         parser.error("give PACKAGE and SLUG, or --status S and SLUG")
-    if args.channel is not None or args.json:
-        parser.error("--channel and --json go with --status (the bulk command)")
+    if args.json:
+        parser.error("--json goes with --status (the bulk command)")
     from cli.package import package_command
 
     package, slug = args.targets
     timeout = 60.0 if args.timeout is None else args.timeout
-    return package_command(package, slug, wait=args.wait, timeout=timeout)
+    return package_command(package, slug, wait=args.wait, timeout=timeout, channel=args.channel)
 
 
 def _packages_list(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 import requests
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, select
 from adapters.persistence import tables as t
 from tests.api.conftest import token
 from tests.api.server import ISSUED_KEYS, ROOT, ApiServer
+from tests.api.stored import example, store
 
 pytestmark = pytest.mark.services
 
@@ -29,7 +31,10 @@ def oms(postgres_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_create_list_revoke(postgres_url: str, api_db: Engine, api: ApiServer) -> None:
-    made = oms(postgres_url, "tokens", "create", "--merchant", "MER000009", "--name", "shop 9")
+    made = oms(
+        postgres_url, "tokens", "create", "--merchant", "MER000009", "--name", "shop 9",
+        "--allow-unknown",
+    )  # fmt: skip
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip().splitlines()[-1]
     ISSUED_KEYS.append(key)
@@ -63,3 +68,26 @@ def test_create_needs_exactly_one_owner(postgres_url: str) -> None:
     operator = oms(postgres_url, "tokens", "create", "--operator", "ops")
     assert operator.returncode == 0
     ISSUED_KEYS.append(operator.stdout.strip().splitlines()[-1])
+
+
+def test_a_key_for_an_unknown_merchant_is_refused_unless_allowed(
+    postgres_url: str, api_db: Engine
+) -> None:
+    """A typo in --merchant used to make a key that silently sees nothing (issue 21 item 20)."""
+    unknown = f"NOSUCH{uuid.uuid4().hex[:6].upper()}"
+    refused = oms(postgres_url, "tokens", "create", "--merchant", unknown)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert f"merchant {unknown!r} is unknown here" in refused.stderr
+    assert "--allow-unknown" in refused.stderr
+    with api_db.connect() as c:
+        stored = c.execute(
+            select(t.api_tokens.c.id).where(t.api_tokens.c.merchant_reference == unknown)
+        ).all()
+    assert stored == [], "no key was made"
+    allowed = oms(postgres_url, "tokens", "create", "--merchant", unknown, "--allow-unknown")
+    assert allowed.returncode == 0 and "unknown here yet" in allowed.stderr
+    ISSUED_KEYS.append(allowed.stdout.strip().splitlines()[-1])
+    store(api_db, example())  # MER000002 and MER000005 are known from now on
+    known = oms(postgres_url, "tokens", "create", "--merchant", "MER000002")
+    assert known.returncode == 0, known.stderr
+    ISSUED_KEYS.append(known.stdout.strip().splitlines()[-1])

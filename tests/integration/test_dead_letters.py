@@ -90,11 +90,11 @@ def test_keeper_records_everything_on_the_xq_and_replay_puts_it_back_once(
     dry = oms(env, "dlq", "replay", "oms.ingest", "--all", "--dry-run")
     assert dry.returncode == 0 and services.queue_depth(rabbitmq_url, "oms.ingest") == 0
     first = oms(env, "dlq", "replay", "oms.ingest", "--all")
-    assert first.returncode == 0, first.stderr
-    assert "not a dramatiq message" in first.stdout  # the garbage is listed, never replayed
+    assert first.returncode == 1, first.stderr  # the garbage: said why, never replayed
+    assert "cannot be replayed: it is no dramatiq message" in first.stderr
     replayed = services.queue_depth(rabbitmq_url, "oms.ingest")
     assert replayed >= 2
-    assert oms(env, "dlq", "replay", "oms.ingest", "--all").returncode == 0
+    assert oms(env, "dlq", "replay", "oms.ingest", "--all").returncode == 1  # still there
     assert services.queue_depth(rabbitmq_url, "oms.ingest") == replayed, "replayed once only"
 
 

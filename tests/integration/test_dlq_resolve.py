@@ -101,8 +101,10 @@ def test_resolve_keeps_the_letter_for_audit_and_takes_it_out_of_the_gauge(
     row = next(x for x in lines if x.split()[:1] == [str(doomed["id"])])
     assert "resolved" in row
     assert main(["dlq", "replay", "oms.ingest", "--id", str(doomed["id"]), "--dry-run"]) == 0
-    out = capsys.readouterr().out
-    assert f"skip {doomed['id']}: resolved" in out and "would replay" not in out
+    out, err = capsys.readouterr()
+    assert f"dead letter {doomed['id']} is resolved" in err and "would replay" not in out
+    assert main(["dlq", "replay", "oms.ingest", "--id", str(doomed["id"])]) == 1  # said why
+    assert "0 replayed to oms.ingest; 1 not replayed" in capsys.readouterr().out
     # the same message failing again (re-published upstream) is open again
     record_dead_letter(db, doomed["message"], "invalid message: currency: again")
     assert gauge(db, "oms_dead_letters")["oms.ingest"] == before

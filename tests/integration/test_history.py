@@ -188,3 +188,27 @@ def test_an_order_is_found_by_package_number_and_merchant_order_reference(
         assert history["number"] == number
     assert find_orders(SqlUnitOfWork(engine), package_number, 999) == []
     assert find_orders(SqlUnitOfWork(engine), f"{number}-nothing", None) == []
+
+
+def test_poll_fired_merchant_events_follow_the_poll_move_that_caused_them(
+    engine: Engine, omnitron: OmnitronSimulator
+) -> None:
+    """The poll moves a package and fires `ship` on its items in one transaction, so they share
+    a time: the move is listed first, then the events it caused (issue 21 item 20)."""
+    order = packed_order(engine, omnitron)
+    first, second = order["packages"]
+    mark(omnitron, order["items"][first] + order["items"][second], "500")
+    poll(engine, omnitron, [first, second])
+
+    (history,) = find_histories(engine, order["number"], None)
+    events = history["events"]
+    moves = [i for i, e in enumerate(events) if e["stage"] == "poll"]
+    fired = [i for i, e in enumerate(events) if e["stage"] == "merchant" and e["source"] == "poll"]
+    assert len(moves) == 2 and len(fired) == 3, events  # two packages, three items shipped
+    for i in fired:
+        event = events[i]
+        (move,) = [events[m] for m in moves if events[m]["package"] == event["merchant_order"]]
+        assert move["at"] == event["at"], "one transaction"
+        assert events.index(move) < i, f"{event['what']} listed before the move that fired it"
+        between = events[events.index(move) + 1 : i]
+        assert all(e["stage"] in ("merchant", "poll") for e in between), between
