@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from domain import services
-from domain.merchant_events import MerchantEvent, fire_for_packages, trigger_merchant_event
+from domain.merchant_events import MerchantEvent, trigger_merchant_event
 from domain.merchant_oms import INITIAL_STATE, SHIPPED_PROCESSES, Process, Source
 from domain.model import Channel, Expense, MerchantOrder, Order, OrderItem, Product
 from domain.packaging import pack
-from domain.polling import item_status_for
+from domain.poll_service import poll_packages
 from domain.splitting import marketplace_expenses
 from domain.statuses import OrderStatus, PackageStatus
 from domain.totals import totals_of
-from tests.unit.fakes import FakeUnitOfWork
+from tests.unit.fakes import FakeOmnitron, FakeUnitOfWork
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PROCESSES = {name: Process(name, rows) for name, rows in SHIPPED_PROCESSES.items()}
@@ -147,28 +147,15 @@ class MerchantMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._polled())
     @rule(data=st.data())
     def poll_moves_a_package(self, data: st.DataObject) -> None:
-        """What the SQL poll does to a package (its live items only), then its events."""
+        """The poll reads Omnitron for a package (the fakes do what the SQL poll does)."""
         mo = data.draw(st.sampled_from(self._polled()))
         package = mo.package
         assert package is not None and package.id is not None
-        ahead = [
-            s
-            for s in (
-                PackageStatus.shipped,
-                PackageStatus.attempted_delivery,
-                PackageStatus.delivered,
-            )
-            if s > package.status
-        ]
-        target = data.draw(st.sampled_from(ahead))
+        code = data.draw(st.sampled_from(["500", "540", "550", "100", "600"]))
         order = self.uow.orders.orders[mo.order_id]
-        package.status = target
-        for package_item in package.items:
-            if package_item.status is not PackageStatus.cancelled:
-                package_item.status = target
-                item = next(i for i in order.items if i.id == package_item.order_item_id)
-                item.status = item_status_for(target)
-        fire_for_packages(self.uow, {package.id: target}, NOW)
+        omnitron = FakeOmnitron()
+        omnitron.says[order.number] = {pi.omnitron_item_id: code for pi in package.items}
+        poll_packages([package.id], self.uow, omnitron, clock=lambda: NOW)
 
     @rule(data=st.data())
     def channel_resends_an_order(self, data: st.DataObject) -> None:
@@ -227,7 +214,7 @@ class MerchantMachine(RuleBasedStateMachine):
 
 
 MerchantMachine.TestCase.settings = settings(
-    max_examples=100,
+    max_examples=60,
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
