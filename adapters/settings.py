@@ -148,6 +148,8 @@ class Settings:
     # request whose Host header names none of the allowed hosts answers 400
     api_public_url: str | None = None
     api_allowed_hosts: tuple[str, ...] = DEFAULT_API_ALLOWED_HOSTS
+    # the web interface (spec 12): a session cookie's life in hours
+    session_hours: int = 8
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -172,6 +174,7 @@ class Settings:
             api_allowed_hosts=allowed_hosts(
                 "OMS_API_ALLOWED_HOSTS", env.get("OMS_API_ALLOWED_HOSTS")
             ),
+            session_hours=_whole_number("OMS_SESSION_HOURS", 8),
         )
 
     @property

@@ -20,6 +20,7 @@ from cli.commands import (
     package,
     poll,
     simulator,
+    users,
     watch,
     worker,
 )
@@ -35,6 +36,7 @@ GROUPS = (
     watch,
     dlq,
     api,
+    users,
     demo,
     simulator,
     bench,

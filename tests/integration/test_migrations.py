@@ -37,6 +37,9 @@ TABLES = {
     "merchant_transitions",
     "merchant_order_items",
     "merchant_transition_log",
+    "users",
+    "login_throttle",
+    "session_keys",
     "alembic_version",
 }
 
