@@ -72,6 +72,14 @@ def register(commands: Commands) -> None:
     )
     poll_bench.set_defaults(handler=_bench_poll)
 
+    portal = bench.add_parser("portal", help="server time of the merchant portal's pages")
+    portal.add_argument("--merchant-orders", type=_positive, default=10_000)
+    portal.add_argument(
+        "--others", type=int, default=20_000, help="merchant orders of other merchants beside"
+    )
+    portal.add_argument("--requests", type=_positive, default=50, help="timed requests per page")
+    portal.set_defaults(handler=_bench_portal)
+
 
 def _bench_ingest(args: argparse.Namespace) -> int:
     from adapters.settings import Settings
@@ -111,4 +119,12 @@ def _bench_poll(args: argparse.Namespace) -> int:
         threads=args.threads,
         batch_size=args.batch_size,
         stored=args.stored,
+    )
+
+
+def _bench_portal(args: argparse.Namespace) -> int:
+    from benchmarks.portal import bench_portal
+
+    return bench_portal(
+        merchant_orders=args.merchant_orders, others=args.others, requests=args.requests
     )

@@ -7,8 +7,12 @@ every page has one h1, a title, a label for every field and buttons reachable by
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -204,5 +208,36 @@ def test_pages_have_one_h1_a_title_labels_and_keyboard_buttons(
     page.locator("table.orders a").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/portal/orders/.*"))
+    remember_session(context, page)
+    context.close()
+
+
+def test_the_merchants_own_csv_export_downloads(
+    portal: Portal, browser: Any, shop: dict[str, str]
+) -> None:
+    body = _order(portal.engine, f"Csv{shop['tag']}")
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, portal.url, shop["a_user"], shop["a_pw"])
+    today = datetime.now(UTC).date().isoformat()
+    page.locator("#export_from").fill(today)
+    page.locator("#export_to").fill(today)
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Download zip").click()
+    download = waiting.value
+    assert download.suggested_filename == f"{A}-merchant-orders.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        assert sorted(archive.namelist()) == [
+            "merchant-order-expenses.csv", "merchant-order-items.csv", "merchant-orders.csv"
+        ]  # fmt: skip
+        orders = list(csv.DictReader(io.TextIOWrapper(archive.open("merchant-orders.csv"))))
+    assert orders and {row["merchant_reference"] for row in orders} == {A}
+    assert f"{body['number']}--{A}" in {row["merchant_order_reference"] for row in orders}
+    # a day without orders: the files hold their header alone
+    empty = context.request.get(
+        f"{portal.url}/portal/export?created_from=2001-01-01&created_to=2001-01-02"
+    )
+    with zipfile.ZipFile(io.BytesIO(empty.body())) as archive:
+        assert archive.read("merchant-orders.csv").decode().count("\n") == 1
     remember_session(context, page)
     context.close()
