@@ -69,7 +69,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         request=request,
         user=user,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(request),
+        # no session on /static/ (a missing asset's page has no form)
+        csrf_token=csrf_token(request) if "session" in request.scope else "",
         **context,
     )
     return HTMLResponse(page, status_code=status_code)

@@ -21,9 +21,13 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import structlog
+from anyio import to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -40,6 +44,8 @@ HEADERS = {
 COOKIE = "oms_session"
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
+NO_SESSION = ("/api/", "/healthz", "/static/")  # answers that never read or write a session
+log = structlog.get_logger("web.security")
 
 
 class SecurityHeaders:
@@ -93,10 +99,18 @@ class Sessions:
             return self._inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path or path.startswith(NO_SESSION):
             await self.app(scope, receive, send)  # the API authenticates by key, not cookie
             return
-        await self._middleware()(scope, receive, send)
+        try:
+            middleware = await to_thread.run_sync(self._middleware)
+        except SQLAlchemyError as error:  # the key could not be read: the database is down
+            log.warning("web.database_unavailable", error=type(error).__name__)
+            answer = PlainTextResponse("database unavailable; try again shortly", 503)
+            await answer(scope, receive, send)
+            return
+        await middleware(scope, receive, send)
 
 
 def csrf_token(request: Request) -> str:

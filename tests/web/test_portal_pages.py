@@ -197,8 +197,9 @@ def test_pages_have_one_h1_a_title_labels_and_keyboard_buttons(
     page.goto(f"{portal.url}/login")
     _accessible(page)
     login(page, portal.url, shop["a_user"], shop["a_pw"])
-    for path in ("/portal/", f"/portal/orders/{reference}/", "/portal/orders/NONE--X/",
-                 "/portal/?q=nothing-like-this"):  # fmt: skip
+    paths = ["/portal/", f"/portal/orders/{reference}/", "/portal/orders/NONE--X/",
+             "/portal/?q=nothing-like-this", "/portal/no-such-page", "/portal/?page=x"]  # fmt: skip
+    for path in paths:
         page.goto(portal.url + path)
         _accessible(page)
     page.goto(f"{portal.url}/portal/orders/{reference}/")

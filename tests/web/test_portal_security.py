@@ -7,7 +7,10 @@ token the browser tests used is in any log the suite's servers and workers wrote
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from itsdangerous import TimestampSigner
 from sqlalchemy import Engine, func, select, update
 
 from adapters.persistence import tables as t
+from adapters.persistence.users import session_secret, set_password
 from tests.api.server import LOG_FILES, free_port
 from tests.api.stored import example, store
 from tests.web.browser import LOG_DIRS, SECRETS, Portal, login, make_user, remember_session
@@ -212,7 +217,7 @@ def test_every_page_sends_the_security_headers_and_a_strict_cookie(
     login(page, portal.url, merchant["user"], merchant["password"])
     for path in ("/portal/", f"/portal/orders/{body['number']}--{A}/",
                  "/portal/orders/NONE--X/", "/portal/?state=no-such-state",
-                 "/static/web.css", "/"):  # fmt: skip
+                 "/static/web.css", "/", "/portal/no-such-page", "/portal/?page=x"):  # fmt: skip
         answers.append(page.goto(portal.url + path))
     for answer in answers:
         for name, value in HEADERS.items():
@@ -221,6 +226,57 @@ def test_every_page_sends_the_security_headers_and_a_strict_cookie(
     (cookie,) = [c for c in context.cookies() if c["name"] == "oms_session"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
     remember_session(context, page)
+    context.close()
+
+
+def _cookie(engine: Engine, session: dict[str, Any]) -> str:
+    """A session cookie signed with the app's key, as Starlette's SessionMiddleware makes it."""
+    data = base64.b64encode(json.dumps(session).encode("utf-8"))
+    value = TimestampSigner(session_secret(engine)).sign(data).decode("utf-8")
+    SECRETS.append(value)
+    return value
+
+
+def test_an_old_a_tampered_or_an_outdated_session_is_refused(portal: Portal, browser: Any) -> None:
+    name = f"old-{uuid.uuid4().hex[:6]}"
+    make_user(portal.engine, name, A)
+    long_ago = datetime.now(UTC) - timedelta(hours=10)  # made and given its password then
+    with portal.engine.begin() as c:
+        user_id = c.execute(
+            update(t.users)
+            .where(t.users.c.username == name)
+            .values(created_at=long_ago, password_changed_at=long_ago)
+            .returning(t.users.c.id)
+        ).scalar_one()
+    now = time.time()
+    context = browser.new_context()
+    page = context.new_page()
+
+    def opens_portal(value: str) -> bool:
+        context.clear_cookies()
+        context.add_cookies([{"name": "oms_session", "value": value, "url": portal.url}])
+        page.goto(f"{portal.url}/portal/")
+        return page.url == f"{portal.url}/portal/"
+
+    fresh = _cookie(portal.engine, {"user_id": user_id, "issued": int(now) - 60})
+    assert opens_portal(fresh)  # the way the test signs is the app's own
+    hours = 8  # OMS_SESSION_HOURS' default
+    assert not opens_portal(
+        _cookie(portal.engine, {"user_id": user_id, "issued": now - hours * 3600 - 5})
+    )
+    assert opens_portal(
+        _cookie(portal.engine, {"user_id": user_id, "issued": now - hours * 3600 + 60})
+    )
+    _, _, signature = fresh.partition(".")
+    other = json.dumps({"user_id": user_id + 1, "issued": int(now)}).encode("utf-8")
+    assert not opens_portal(base64.b64encode(other).decode() + "." + signature)  # tampered
+    # a new password ends the sessions from before it
+    assert opens_portal(fresh)
+    time.sleep(1.1)
+    assert set_password(portal.engine, name, "a new password 123")
+    SECRETS.append("a new password 123")
+    assert not opens_portal(fresh)
+    assert page.locator("h1").inner_text() == "Log in"
     context.close()
 
 
