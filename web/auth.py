@@ -1,12 +1,14 @@
 """Logging in and out, and who a request is (spec 12). The session cookie holds the user's id,
-when it was issued and the CSRF token; every request reads the user again by primary key, so a
-disabled user (or a session issued before a password change, or older than
-OMS_SESSION_HOURS) is refused at its next request, not when the cookie runs out."""
+when it was issued, a random session id and the CSRF token; every request reads the user again
+by primary key (with the ended sessions), so a disabled user, a session issued before a password
+change, one older than OMS_SESSION_HOURS or one ended by logging out is refused at its next
+request, not when the cookie runs out."""
 
 from __future__ import annotations
 
+import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,7 +17,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from adapters.persistence.users import User, authenticate, user_by_id
+from adapters.persistence.users import User, authenticate, end_session
+from adapters.persistence.users import session_user as find_session_user
 from api.context import ApiContext, context
 from web.rendering import render
 from web.security import CSRF_FIELD, same_origin, valid_csrf
@@ -62,12 +65,13 @@ def session_hours(ctx: ApiContext) -> float:
 def session_user(request: Request, ctx: ApiContext) -> User | None:
     """The live user of this session, or None (and the session cleared)."""
     user_id, issued = request.session.get("user_id"), request.session.get("issued")
+    session_id = request.session.get("sid")
     if not isinstance(user_id, int) or not isinstance(issued, int | float):
         return None
-    if time.time() - issued > session_hours(ctx) * 3600:
+    if not isinstance(session_id, str) or time.time() - issued > session_hours(ctx) * 3600:
         request.session.clear()
         return None
-    user = user_by_id(ctx.engine, user_id)
+    user = find_session_user(ctx.engine, user_id, session_id)
     if (
         user is None
         or user.disabled_at is not None
@@ -155,6 +159,7 @@ async def login(request: Request, ctx: Annotated[ApiContext, Depends(context)]) 
     request.session.clear()  # a new session: nothing of the anonymous one is kept
     request.session["user_id"] = result.user.id  # a new CSRF token is made at the next page
     request.session["issued"] = int(datetime.now(UTC).timestamp())
+    request.session["sid"] = secrets.token_urlsafe(24)  # names the session, to end it
     log.info("web.login", user_id=result.user.id)
     if target == "/":
         target = "/" if result.user.is_operator else "/portal/"
@@ -164,6 +169,10 @@ async def login(request: Request, ctx: Annotated[ApiContext, Depends(context)]) 
 @router.post("/logout")
 async def logout(request: Request, ctx: Annotated[ApiContext, Depends(context)]) -> Response:
     await check_change(request, ctx)
+    session_id, issued = request.session.get("sid"), request.session.get("issued")
+    if isinstance(session_id, str) and isinstance(issued, int | float):
+        expires = datetime.fromtimestamp(issued, UTC) + timedelta(hours=session_hours(ctx))
+        await to_thread.run_sync(end_session, ctx.engine, session_id, expires)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -401,6 +401,15 @@ login_throttle = Table(
     Column("locked_until", TimeStamp),
 )
 
+# sessions ended by logging out, until their cookie would have expired anyway
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("ended_at", TimeStamp, nullable=False),
+    Column("expires_at", TimeStamp, nullable=False),
+)
+
 # the key that signs session cookies: random, made by migration 0015, shared by every process
 session_keys = Table(
     "session_keys",

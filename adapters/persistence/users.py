@@ -120,10 +120,35 @@ def list_users(engine: Engine) -> list[User]:
 
 
 def user_by_id(engine: Engine, user_id: int) -> User | None:
-    """One primary-key read: what every web request checks its session against."""
     with engine.connect() as connection:
         row = connection.execute(select(*_COLUMNS).where(t.users.c.id == user_id)).first()
     return None if row is None else _user(row)
+
+
+def session_user(engine: Engine, user_id: int, session_id: str) -> User | None:
+    """What every web request checks its session against, in one statement of two
+    primary-key reads: the user, unless this session was ended by logging out."""
+    ended = select(t.ended_sessions.c.session_id).where(t.ended_sessions.c.session_id == session_id)
+    query = select(*_COLUMNS).where(t.users.c.id == user_id, ~ended.exists())
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else _user(row)
+
+
+def end_session(engine: Engine, session_id: str, expires_at: datetime) -> None:
+    """Logging out: this session's cookie is refused from now on, even if it was copied.
+    Rows of sessions that would have expired anyway are deleted on the way."""
+    now = _now()
+    ended = t.ended_sessions
+    with engine.begin() as connection:
+        connection.execute(delete(ended).where(ended.c.expires_at < now))
+        exists_already = connection.execute(
+            select(ended.c.session_id).where(ended.c.session_id == session_id)
+        ).first()
+        if exists_already is None:
+            connection.execute(
+                insert(ended).values(session_id=session_id, ended_at=now, expires_at=expires_at)
+            )
 
 
 def disable_user(engine: Engine, username: str) -> bool:

@@ -40,6 +40,7 @@ TABLES = {
     "users",
     "login_throttle",
     "session_keys",
+    "ended_sessions",
     "alembic_version",
 }
 

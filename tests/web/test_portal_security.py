@@ -258,17 +258,17 @@ def test_an_old_a_tampered_or_an_outdated_session_is_refused(portal: Portal, bro
         page.goto(f"{portal.url}/portal/")
         return page.url == f"{portal.url}/portal/"
 
-    fresh = _cookie(portal.engine, {"user_id": user_id, "issued": int(now) - 60})
+    fresh = _cookie(portal.engine, {"user_id": user_id, "issued": int(now) - 60, "sid": "s1"})
     assert opens_portal(fresh)  # the way the test signs is the app's own
     hours = 8  # OMS_SESSION_HOURS' default
     assert not opens_portal(
-        _cookie(portal.engine, {"user_id": user_id, "issued": now - hours * 3600 - 5})
+        _cookie(portal.engine, {"user_id": user_id, "issued": now - hours * 3600 - 5, "sid": "s2"})
     )
     assert opens_portal(
-        _cookie(portal.engine, {"user_id": user_id, "issued": now - hours * 3600 + 60})
+        _cookie(portal.engine, {"user_id": user_id, "issued": now - hours * 3600 + 60, "sid": "s3"})
     )
     _, _, signature = fresh.partition(".")
-    other = json.dumps({"user_id": user_id + 1, "issued": int(now)}).encode("utf-8")
+    other = json.dumps({"user_id": user_id + 1, "issued": int(now), "sid": "s1"}).encode()
     assert not opens_portal(base64.b64encode(other).decode() + "." + signature)  # tampered
     # a new password ends the sessions from before it
     assert opens_portal(fresh)
@@ -277,6 +277,22 @@ def test_an_old_a_tampered_or_an_outdated_session_is_refused(portal: Portal, bro
     SECRETS.append("a new password 123")
     assert not opens_portal(fresh)
     assert page.locator("h1").inner_text() == "Log in"
+    context.close()
+
+
+def test_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(
+    portal: Portal, browser: Any, merchant: dict[str, str]
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, portal.url, merchant["user"], merchant["password"])
+    (copy,) = [c for c in context.cookies() if c["name"] == "oms_session"]
+    remember_session(context, page)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{portal.url}/login")
+    context.add_cookies([copy])
+    page.goto(f"{portal.url}/portal/")
+    assert page.url.startswith(f"{portal.url}/login")
     context.close()
 
 

@@ -1,6 +1,8 @@
 """people of the web interface (spec 12): users with Argon2id password hashes, a per-name
 login throttle (10 failures in a row lock a name for 15 minutes, whether the user exists or not),
-the key that signs session cookies (random, made here, shared by every `oms api` process), and
+the sessions ended by logging out (a copied cookie is refused after it, until it would have
+expired anyway), the key that signs session cookies (random, made here, shared by every
+`oms api` process), and
 an index that serves a merchant's newest merchant orders first (the portal's order list).
 
 Revision ID: 0015
@@ -45,6 +47,13 @@ def upgrade() -> None:
         sa.Column("locked_until", STAMP, nullable=True),
         sa.PrimaryKeyConstraint("username", name=op.f("pk_login_throttle")),
     )
+    op.create_table(
+        "ended_sessions",
+        sa.Column("session_id", sa.String(length=64), nullable=False),
+        sa.Column("ended_at", STAMP, nullable=False),
+        sa.Column("expires_at", STAMP, nullable=False),
+        sa.PrimaryKeyConstraint("session_id", name=op.f("pk_ended_sessions")),
+    )
     keys = op.create_table(
         "session_keys",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -64,5 +73,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_merchant_orders_merchant_reference_id", table_name="merchant_orders")
     op.drop_table("session_keys")
+    op.drop_table("ended_sessions")
     op.drop_table("login_throttle")
     op.drop_table("users")
