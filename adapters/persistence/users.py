@@ -12,6 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from adapters.persistence import tables as t
 
@@ -210,7 +211,10 @@ def authenticate(engine: Engine, username: str, password: str) -> LoginResult:
                     .values(password_hash=_hasher.hash(password))
                 )
         return LoginResult(_user(row))
-    return LoginResult(None, locked=_count_failure(engine, username, now))
+    try:
+        return LoginResult(None, locked=_count_failure(engine, username, now))
+    except IntegrityError:  # another failure of the same new name inserted its row first
+        return LoginResult(None, locked=_count_failure(engine, username, now))
 
 
 def _hasher_verify(stored: str, password: str) -> bool:
