@@ -114,7 +114,11 @@ def test_find_open_cancel_and_see_the_worked_example(
     small = phone.new_page()
     login(small, portal.url, shop["a_user"], shop["a_pw"])
     small.screenshot(path=str(shots / "portal-orders-phone.png"), full_page=True)
-    # nothing wider than the phone's screen but the tables' own scroll boxes
+    # nothing wider than the phone's screen
+    assert small.evaluate("document.documentElement.scrollWidth") <= 390
+    small.goto(f"{portal.url}/portal/orders/{reference}/")
+    small.locator("details", has_text="SKU-MUG").locator("summary").click()
+    small.screenshot(path=str(shots / "portal-order-phone.png"), full_page=True)
     assert small.evaluate("document.documentElement.scrollWidth") <= 390
     remember_session(phone, small)
     phone.close()
