@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -24,8 +25,12 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 
 _hasher = PasswordHasher()  # Argon2id, argon2-cffi's RFC 9106 "low memory" profile
-# verified when the user name is unknown, so both answers take the same time
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user name is unknown (or locked), so every answer takes as long."""
+    return _hasher.hash("not a password of anyone")
 
 
 class UserError(ValueError):
@@ -198,9 +203,9 @@ def authenticate(engine: Engine, username: str, password: str) -> LoginResult:
         ).first()
     locked_until = _aware(locked_until)
     if locked_until is not None and locked_until > now:
-        _hasher_verify(_DUMMY_HASH, password)  # the same time as any other answer
+        _hasher_verify(_dummy_hash(), password)  # the same time as any other answer
         return LoginResult(None, locked=True)
-    good = _hasher_verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    good = _hasher_verify(row.password_hash if row is not None else _dummy_hash(), password)
     if row is not None and good and row.disabled_at is None:
         with engine.begin() as connection:
             connection.execute(delete(throttle).where(throttle.c.username == username))
