@@ -149,8 +149,12 @@ def merchant_order(
         raise not_found(reference)
     timeline = merchant_order_timeline(ctx.engine, reference, merchant) or []
     pictures = {}
+    processes = {
+        name: process_rows(SqlUnitOfWork(ctx.engine), name)
+        for name in {item["process"] for item in detail["overview"]["items"]}
+    }
     for index, item in enumerate(detail["overview"]["items"]):
-        process = process_rows(SqlUnitOfWork(ctx.engine), item["process"])
+        process = processes[item["process"]]
         if process is not None:
             pictures[item["reference"]] = process_svg(
                 process,
