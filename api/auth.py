@@ -1,6 +1,7 @@
 """`Authorization: Token <key>` (Omnitron's and Django REST framework's convention). No key or
 an unknown or revoked one answers 401; a key of the wrong kind for the endpoint answers 403.
-The key is looked up by its sha256; it is never logged."""
+The key is looked up by its sha256 (one indexed lookup, its answer kept for a second at most:
+a revoked key is refused within a second); it is never logged."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader
 
-from adapters.persistence.api_tokens import Principal, principal_for
+from adapters.persistence.api_tokens import Principal
 from api.context import ApiContext, context
 from api.errors import ApiError
 
@@ -33,7 +34,7 @@ def principal(
     key = key.strip()
     if scheme.lower() != "token" or not key or " " in key:
         raise ApiError(401, "invalid token header: expected 'Token <key>'", CHALLENGE)
-    found = principal_for(ctx.engine, key)
+    found = ctx.keys.principal(ctx.reads, key)  # cached for a second at most
     if found is None:
         raise ApiError(401, "invalid token", CHALLENGE)
     return found

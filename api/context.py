@@ -1,5 +1,6 @@
-"""What request handlers share in one process: settings, the database engine and the broker
-publisher, all created lazily (building the app, e.g. for the OpenAPI document, connects to
+"""What request handlers share in one process: settings, the database engine (and its
+autocommit view for reads), the broker publisher, the API keys seen in the last second and the
+health state, all created lazily (building the app, e.g. for the OpenAPI document, connects to
 nothing)."""
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from adapters.messaging.confirming_publisher import ConfirmingPublisher
-from adapters.persistence.engine import make_engine
+from adapters.persistence.api_tokens import KeyCache
+from adapters.persistence.engine import make_engine, reads_of
 from adapters.settings import Settings
+from api.health import HealthState
 
 DEFAULT_WAIT_SECONDS = 10.0
 
@@ -24,8 +27,11 @@ class ApiContext:
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     poll_seconds: float = 0.1
     _engine: Engine | None = None
+    _reads: Engine | None = None
     _publisher: ConfirmingPublisher | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    keys: KeyCache = field(default_factory=KeyCache)
+    health: HealthState | None = None
 
     @classmethod
     def from_env(cls) -> ApiContext:
@@ -43,6 +49,16 @@ class ApiContext:
             return self._engine
 
     @property
+    def reads(self) -> Engine:
+        """The engine for reads: the same pool, in autocommit (a read opens no transaction, so
+        none is rolled back when its connection returns to the pool)."""
+        engine = self.engine
+        with self._lock:
+            if self._reads is None:
+                self._reads = reads_of(engine)
+            return self._reads
+
+    @property
     def publisher(self) -> ConfirmingPublisher:
         with self._lock:
             if self._publisher is None:
@@ -50,6 +66,8 @@ class ApiContext:
             return self._publisher
 
     def close(self) -> None:
+        if self.health is not None:
+            self.health.stop()
         with self._lock:
             if self._publisher is not None:
                 self._publisher.close()

@@ -52,3 +52,12 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def reads_of(engine: Engine) -> Engine:
+    """The engine's pool in autocommit, for reads (PostgreSQL): a statement opens no
+    transaction, so returning the connection sends no ROLLBACK. SQLite (the embedded demo)
+    keeps its engine: its connections begin their own transactions (BEGIN IMMEDIATE)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
