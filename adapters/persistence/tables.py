@@ -351,6 +351,7 @@ merchant_transition_log = Table(
     Column("body_sha256", String(64)),
     # a redelivered message finds its first outcomes; rows of no message (the pipeline's and
     # the poll's events) never clash, and are not in the index (migration 0011)
+    Index("ix_merchant_transition_log_reference", "merchant_order_reference"),  # 0013
     Index(
         "uq_merchant_transition_log_message_id_item_reference",
         "message_id",

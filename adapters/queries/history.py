@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from adapters.persistence import tables as t
 from adapters.persistence.tables import TimeStamp
-from adapters.queries.orders import order_ids_for
+from adapters.queries.orders import DIALECTS, order_ids_for
 from domain.polling import POLL_SLUG
 from domain.statuses import OrderStatus, PackageStatus
 
@@ -45,7 +45,7 @@ _log, _tl, _r, _dl = t.merchant_transition_log, t.transition_log, t.status_repor
 ORDER: BindParameter[int] = bindparam("order_id")
 
 
-def _orders(by_channel: bool) -> Any:
+def _orders(by_channel: bool, dialect: str) -> Any:
     items = (
         select(func.count())
         .where(t.order_items.c.order_id == _o.c.id)
@@ -63,12 +63,16 @@ def _orders(by_channel: bool) -> Any:
             items,
         )
         .join(t.channels, t.channels.c.id == _o.c.channel_id)
-        .where(*order_ids_for(by_channel))
+        .where(*order_ids_for(by_channel, dialect))
         .order_by(_o.c.channel_id)
     )
 
 
-ORDERS = {False: _orders(False), True: _orders(True)}
+ORDERS = {
+    (dialect, by_channel): _orders(by_channel, dialect)
+    for dialect in DIALECTS
+    for by_channel in (False, True)
+}
 
 _TEXTS = 9
 _NUMBERS = 2
@@ -95,6 +99,15 @@ def _row(
     )  # fmt: skip
 
 
+def _merchant_row() -> Any:
+    texts = (
+        _log.c.event, _log.c.outcome, _log.c.source, _log.c.from_state, _log.c.to_state,
+        _log.c.reason, _log.c.merchant_order_reference, _log.c.item_reference,
+        _log.c.message_id,
+    )  # fmt: skip
+    return _row("merchant", _log.c.id, _log.c.created_at, texts=dict(enumerate(texts)))
+
+
 PACKAGE_OF_ORDER = (_p.c.order_id == ORDER,)
 EVENTS = union_all(
     _row(
@@ -105,28 +118,12 @@ EVENTS = union_all(
     )
     .select_from(_mo.outerjoin(_p, _p.c.merchant_order_id == _mo.c.id))
     .where(_mo.c.order_id == ORDER),
-    _row(
-        "merchant",
-        _log.c.id,
-        _log.c.created_at,
-        texts={
-            0: _log.c.event,
-            1: _log.c.outcome,
-            2: _log.c.source,
-            3: _log.c.from_state,
-            4: _log.c.to_state,
-            5: _log.c.reason,
-            6: _log.c.merchant_order_reference,
-            7: _log.c.item_reference,
-            8: _log.c.message_id,
-        },
-    ).where(
-        or_(
-            _log.c.order_id == ORDER,
-            _log.c.merchant_order_reference.in_(
-                select(_mo.c.reference).where(_mo.c.order_id == ORDER)
-            ),
-        )
+    # the order's own rows, then rows naming one of its merchant orders without the order
+    # (two branches, each on an index: an OR of the two read the whole log)
+    _merchant_row().where(_log.c.order_id == ORDER),
+    _merchant_row().where(
+        _log.c.merchant_order_reference.in_(select(_mo.c.reference).where(_mo.c.order_id == ORDER)),
+        or_(_log.c.order_id.is_(None), _log.c.order_id != ORDER),
     ),
     _row(
         "packaging",
@@ -178,7 +175,8 @@ def find_histories(engine: Engine, key: str, channel_id: int | None) -> list[dic
     if channel_id is not None:
         params["channel_id"] = channel_id
     with engine.connect() as connection:
-        orders = connection.execute(ORDERS[channel_id is not None], params).all()
+        query = ORDERS[connection.dialect.name, channel_id is not None]
+        orders = connection.execute(query, params).all()
         return [history(connection, order) for order in orders]
 
 

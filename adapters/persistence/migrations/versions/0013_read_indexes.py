@@ -1,6 +1,7 @@
 """the read path's lookups by what a caller holds (issue 22): an order number, a merchant order
 reference or a package number without its channel, and one merchant's merchant orders newest
-first. The unique keys lead with channel_id, so these reads scanned the whole table.
+first, the merchant events naming a merchant order. The unique keys lead with channel_id, so
+these reads scanned the whole table.
 
 Revision ID: 0013
 Revises: 0012
@@ -19,6 +20,12 @@ INDEXES = (
     ("ix_merchant_orders_reference", "merchant_orders", ["reference"]),
     ("ix_merchant_orders_merchant", "merchant_orders", ["merchant_reference", "id"]),
     ("ix_packages_number", "packages", ["number"]),
+    # an order's history: merchant events that name one of its merchant orders
+    (
+        "ix_merchant_transition_log_reference",
+        "merchant_transition_log",
+        ["merchant_order_reference"],
+    ),
 )
 
 
