@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from adapters.persistence.api_tokens import Principal
@@ -24,7 +25,7 @@ token_header = APIKeyHeader(
 )
 
 
-def principal(
+async def principal(
     ctx: Annotated[ApiContext, Depends(context)],
     authorization: Annotated[str | None, Security(token_header)] = None,
 ) -> Principal:
@@ -34,19 +35,21 @@ def principal(
     key = key.strip()
     if scheme.lower() != "token" or not key or " " in key:
         raise ApiError(401, "invalid token header: expected 'Token <key>'", CHALLENGE)
-    found = ctx.keys.principal(ctx.reads, key)  # cached for a second at most
+    known, found = ctx.keys.cached(key)  # kept a second at most
+    if not known:
+        found = await run_in_threadpool(ctx.keys.principal, ctx.reads, key)
     if found is None:
         raise ApiError(401, "invalid token", CHALLENGE)
     return found
 
 
-def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if not who.is_operator:
         raise ApiError(403, "this endpoint needs an operator token")
     return who
 
 
-def merchant(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def merchant(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if who.is_operator or who.merchant_reference is None:
         raise ApiError(403, "this endpoint needs a merchant token")
     return who

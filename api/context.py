@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from adapters.messaging.confirming_publisher import ConfirmingPublisher
 from adapters.persistence.api_tokens import KeyCache
-from adapters.persistence.engine import make_engine, reads_of
+from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
 from api.health import HealthState
 
@@ -50,12 +50,21 @@ class ApiContext:
 
     @property
     def reads(self) -> Engine:
-        """The engine for reads: the same pool, in autocommit (a read opens no transaction, so
-        none is rolled back when its connection returns to the pool)."""
+        """The engine for reads (and key lookups): its connections in autocommit, so a read
+        opens no transaction and none is rolled back when its connection returns to the pool.
+        On SQLite, the engine itself."""
         engine = self.engine
         with self._lock:
             if self._reads is None:
-                self._reads = reads_of(engine)
+                self._reads = engine
+                if engine.dialect.name == "postgresql":
+                    self._reads = make_engine(
+                        self.settings.database_url,
+                        pool_size=10,
+                        connect_timeout=2,
+                        pool_timeout=5,
+                        autocommit=True,
+                    )
             return self._reads
 
     @property
@@ -73,8 +82,16 @@ class ApiContext:
                 self._publisher.close()
             if self._engine is not None:
                 self._engine.dispose()
+            if self._reads is not None:
+                self._reads.dispose()
 
 
-def context(request: Request) -> ApiContext:
+async def context(request: Request) -> ApiContext:
+    """The dependency (async: FastAPI runs a plain `def` dependency in its threadpool, one
+    thread hop per dependency and request)."""
+    return context_of(request)
+
+
+def context_of(request: Request) -> ApiContext:
     found: ApiContext = request.app.state.context
     return found

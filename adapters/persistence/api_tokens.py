@@ -133,6 +133,14 @@ class KeyCache:
         self.size = size
         self._entries: dict[str, tuple[float, Principal | None]] = {}
 
+    def cached(self, key: str) -> tuple[bool, Principal | None]:
+        """(True, its answer) when the key was looked up less than `ttl` ago, else (False,
+        None): no database, so callable on an event loop."""
+        entry = self._entries.get(hash_key(key))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
     def principal(self, engine: Engine, key: str) -> Principal | None:
         digest = hash_key(key)
         now = time.monotonic()

@@ -2,7 +2,7 @@
 `before_cursor_execute` event), for the read path's statement budget (issue 22) — a test
 asserts it, `oms bench api` prints it per request. Statements the driver runs on its own
 (psycopg2's BEGIN, a ROLLBACK on a connection's return) are not cursor executes: they are
-not counted, and the read engine (engine.reads_of) sends none."""
+not counted, and the read engine (`make_engine(…, autocommit=True)`) sends none."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from sqlalchemy import Engine, event
 
 
 class StatementCounter:
-    """`with StatementCounter(engine) as counted: ...; counted.statements` (the SQL texts)."""
+    """`with StatementCounter(engine, …) as counted: ...; counted.statements` (the SQL texts
+    these engines sent, in order)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, *engines: Engine) -> None:
+        self.engines = list(dict.fromkeys(engines))
         self.statements: list[str] = []
 
     @property
@@ -27,7 +28,8 @@ class StatementCounter:
         self.statements.append(statement)
 
     def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._seen)
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._seen)
         return self
 
     def __exit__(
@@ -36,4 +38,5 @@ class StatementCounter:
         _value: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._seen)

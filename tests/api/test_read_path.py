@@ -39,7 +39,7 @@ class App:
         self.operator, self.merchant = operator, merchant
 
     def get(self, path: str, key: str) -> tuple[Any, list[str]]:
-        with StatementCounter(self.ctx.engine) as counted:
+        with StatementCounter(self.ctx.engine, self.ctx.reads) as counted:
             answer = self.client.get(path, headers={"Authorization": f"Token {key}"})
         assert answer.status_code == 200, answer.text
         return answer.json(), counted.statements
@@ -88,6 +88,16 @@ def test_each_read_sends_at_most_two_statements_and_the_key_lookup(
         _, again = app.get(path, key)  # within the second: the key is not looked up again
         assert len(again) == len(reads_made), (path, again)
         assert not any("ROLLBACK" in s or "BEGIN" in s for s in statements)
+
+
+def test_reads_open_no_transaction(app: App) -> None:
+    """The read engine's connections are in autocommit: a read leaves no transaction open, so
+    its connection returns to the pool with no ROLLBACK (psycopg2 sends none outside one)."""
+    with app.ctx.reads.connect() as connection:
+        connection.exec_driver_sql("SELECT 1").scalar_one()
+        raw: Any = connection.connection.dbapi_connection
+        assert raw.autocommit is True
+        assert raw.info.transaction_status == 0  # psycopg2.extensions.TRANSACTION_STATUS_IDLE
 
 
 def test_the_order_read_is_the_same_document_as_before_the_read_model(
