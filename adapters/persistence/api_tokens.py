@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from adapters.persistence import tables as t
+from adapters.persistence.prepared_reads import ReadStatement
 
 OPERATOR = "operator"
 MERCHANT = "merchant"
@@ -99,9 +100,11 @@ def revoke_token(engine: Engine, token_id: int) -> bool:
 
 
 _c = t.api_tokens.c
-# built once; `key_hash` is unique, so this is one index lookup
-SELECT_PRINCIPAL = select(_c.id, _c.kind, _c.name, _c.merchant_reference).where(
-    _c.key_hash == bindparam("key_hash"), _c.revoked_at.is_(None)
+# built once (prepared on PostgreSQL); `key_hash` is unique, so this is one index lookup
+SELECT_PRINCIPAL = ReadStatement(
+    select(_c.id, _c.kind, _c.name, _c.merchant_reference).where(
+        _c.key_hash == bindparam("key_hash"), _c.revoked_at.is_(None)
+    )
 )
 
 
@@ -112,7 +115,8 @@ def principal_for(engine: Engine, key: str) -> Principal | None:
 
 def _principal(engine: Engine, key_hash: str) -> Principal | None:
     with engine.connect() as connection:
-        row = connection.execute(SELECT_PRINCIPAL, {"key_hash": key_hash}).first()
+        found = SELECT_PRINCIPAL.rows(connection, {"key_hash": key_hash})
+    row = found[0] if found else None
     return (
         None if row is None else Principal(int(row.id), row.kind, row.name, row.merchant_reference)
     )

@@ -31,8 +31,9 @@ from sqlalchemy import (
 )
 
 from adapters.persistence import tables as t
+from adapters.persistence.prepared_reads import ReadStatement
 from adapters.persistence.tables import TimeStamp
-from adapters.queries.orders import DIALECTS, order_ids_for
+from adapters.queries.orders import order_ids_for
 from domain.polling import POLL_SLUG
 from domain.statuses import OrderStatus, PackageStatus
 
@@ -69,8 +70,7 @@ def _orders(by_channel: bool, dialect: str) -> Any:
 
 
 ORDERS = {
-    (dialect, by_channel): _orders(by_channel, dialect)
-    for dialect in DIALECTS
+    by_channel: ReadStatement(_orders(by_channel, "sqlite"), _orders(by_channel, "postgresql"))
     for by_channel in (False, True)
 }
 
@@ -109,62 +109,68 @@ def _merchant_row() -> Any:
 
 
 PACKAGE_OF_ORDER = (_p.c.order_id == ORDER,)
-EVENTS = union_all(
-    _row(
-        "split",
-        _mo.c.id,
-        _mo.c.created_at,
-        texts={0: _mo.c.reference, 1: _mo.c.merchant_reference, 2: _p.c.number},
-    )
-    .select_from(_mo.outerjoin(_p, _p.c.merchant_order_id == _mo.c.id))
-    .where(_mo.c.order_id == ORDER),
-    # the order's own rows, then rows naming one of its merchant orders without the order
-    # (two branches, each on an index: an OR of the two read the whole log)
-    _merchant_row().where(_log.c.order_id == ORDER),
-    _merchant_row().where(
-        _log.c.merchant_order_reference.in_(select(_mo.c.reference).where(_mo.c.order_id == ORDER)),
-        or_(_log.c.order_id.is_(None), _log.c.order_id != ORDER),
-    ),
-    _row(
-        "packaging",
-        _tl.c.id,
-        _tl.c.created_at,
-        texts={
-            0: _tl.c.slug,
-            1: _tl.c.outcome,
-            2: _p.c.number,
-            5: _tl.c.reason,
-            8: _tl.c.message_id,
-        },
-        numbers={0: _tl.c.from_status, 1: _tl.c.to_status},
-    )
-    .select_from(_tl.join(_p, _p.c.id == _tl.c.package_id))
-    .where(*PACKAGE_OF_ORDER),
-    _row(
-        "report",
-        _r.c.id,
-        _r.c.created_at,
-        at2=_r.c.last_attempt_at,
-        at3=_r.c.sent_at,
-        texts={2: _p.c.number, 5: _r.c.last_answer},
-        numbers={0: _r.c.status, 1: _r.c.attempts},
-    )
-    .select_from(_r.join(_p, _p.c.id == _r.c.package_id))
-    .where(*PACKAGE_OF_ORDER),
-    _row(
-        "dead_letter",
-        _dl.c.id,
-        _dl.c.first_failed_at,
-        at2=_dl.c.last_failed_at,
-        at3=_dl.c.resolved_at,
-        at4=_dl.c.replayed_at,
-        texts={0: _dl.c.queue_name, 5: _dl.c.reason, 8: _dl.c.message_id},
-        numbers={0: _dl.c.failures},
-    ).where(
-        _dl.c.order_number == bindparam("number"),
-        or_(_dl.c.order_channel_id.is_(None), _dl.c.order_channel_id == bindparam("channel_id")),
-    ),
-).order_by(text("rank"), text("id"))  # fmt: skip
+EVENTS = ReadStatement(
+    union_all(
+        _row(
+            "split",
+            _mo.c.id,
+            _mo.c.created_at,
+            texts={0: _mo.c.reference, 1: _mo.c.merchant_reference, 2: _p.c.number},
+        )
+        .select_from(_mo.outerjoin(_p, _p.c.merchant_order_id == _mo.c.id))
+        .where(_mo.c.order_id == ORDER),
+        # the order's own rows, then rows naming one of its merchant orders without the order
+        # (two branches, each on an index: an OR of the two read the whole log)
+        _merchant_row().where(_log.c.order_id == ORDER),
+        _merchant_row().where(
+            _log.c.merchant_order_reference.in_(
+                select(_mo.c.reference).where(_mo.c.order_id == ORDER)
+            ),
+            or_(_log.c.order_id.is_(None), _log.c.order_id != ORDER),
+        ),
+        _row(
+            "packaging",
+            _tl.c.id,
+            _tl.c.created_at,
+            texts={
+                0: _tl.c.slug,
+                1: _tl.c.outcome,
+                2: _p.c.number,
+                5: _tl.c.reason,
+                8: _tl.c.message_id,
+            },
+            numbers={0: _tl.c.from_status, 1: _tl.c.to_status},
+        )
+        .select_from(_tl.join(_p, _p.c.id == _tl.c.package_id))
+        .where(*PACKAGE_OF_ORDER),
+        _row(
+            "report",
+            _r.c.id,
+            _r.c.created_at,
+            at2=_r.c.last_attempt_at,
+            at3=_r.c.sent_at,
+            texts={2: _p.c.number, 5: _r.c.last_answer},
+            numbers={0: _r.c.status, 1: _r.c.attempts},
+        )
+        .select_from(_r.join(_p, _p.c.id == _r.c.package_id))
+        .where(*PACKAGE_OF_ORDER),
+        _row(
+            "dead_letter",
+            _dl.c.id,
+            _dl.c.first_failed_at,
+            at2=_dl.c.last_failed_at,
+            at3=_dl.c.resolved_at,
+            at4=_dl.c.replayed_at,
+            texts={0: _dl.c.queue_name, 5: _dl.c.reason, 8: _dl.c.message_id},
+            numbers={0: _dl.c.failures},
+        ).where(
+            _dl.c.order_number == bindparam("number"),
+            or_(
+                _dl.c.order_channel_id.is_(None), _dl.c.order_channel_id == bindparam("channel_id")
+            ),
+        ),
+    ).order_by(text("rank"), text("id"))
+)
 
 
 def find_histories(engine: Engine, key: str, channel_id: int | None) -> list[dict[str, Any]]:
@@ -175,15 +181,14 @@ def find_histories(engine: Engine, key: str, channel_id: int | None) -> list[dic
     if channel_id is not None:
         params["channel_id"] = channel_id
     with engine.connect() as connection:
-        query = ORDERS[connection.dialect.name, channel_id is not None]
-        orders = connection.execute(query, params).all()
+        orders = ORDERS[channel_id is not None].rows(connection, params)
         return [history(connection, order) for order in orders]
 
 
 def history(connection: Connection, order: Any) -> dict[str, Any]:
-    rows = connection.execute(
-        EVENTS, {"order_id": order.id, "number": order.number, "channel_id": order.channel_id}
-    ).all()
+    rows = EVENTS.rows(
+        connection, {"order_id": order.id, "number": order.number, "channel_id": order.channel_id}
+    )
     events = [_event(order.received_at, "ingest", "ingested", items=order.items)]
     for row in rows:
         events += BUILDERS[row.stage](row)

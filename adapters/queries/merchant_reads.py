@@ -26,6 +26,7 @@ from sqlalchemy import (
 from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text
 from adapters.persistence.merchants import SqlMerchantProcessRepository
+from adapters.persistence.prepared_reads import ReadStatement
 from adapters.queries.merchant_orders import CUSTOMER_FIELDS, offered
 from adapters.queries.orders import cargo
 from domain.merchant_oms import Process
@@ -41,7 +42,7 @@ REFERENCE: BindParameter[str] = bindparam("reference")
 MERCHANT: BindParameter[str] = bindparam("merchant")
 MINE = (_mo.c.reference == REFERENCE, _mo.c.merchant_reference == MERCHANT)
 
-DETAIL_ROWS = (
+DETAIL_ROWS = ReadStatement(
     select(
         _mo.c.id.label("mo_id"),
         _mo.c.reference,
@@ -84,7 +85,7 @@ DETAIL_ROWS = (
     .order_by(_mo.c.id, _moi.c.id)
 )
 
-KNOWN_PROCESSES = (
+KNOWN_PROCESSES = ReadStatement(
     select(_mo.c.id, _moi.c.process)
     .select_from(_mo.outerjoin(_moi, _moi.c.merchant_order_id == _mo.c.id))
     .where(*MINE)
@@ -104,9 +105,9 @@ def merchant_order_detail(
     other merchants, no marketplace-order totals. None when missing or another merchant's (the
     same None: ownership is never revealed), or when the reference is in several channels."""
     with engine.connect() as connection:
-        rows = connection.execute(
-            DETAIL_ROWS, {"reference": reference, "merchant": merchant_reference}
-        ).all()
+        rows = DETAIL_ROWS.rows(
+            connection, {"reference": reference, "merchant": merchant_reference}
+        )
         if not rows or len({row.mo_id for row in rows}) != 1:
             return None
         processes = _processes(connection, {row.process for row in rows})
@@ -175,9 +176,9 @@ def merchant_order_events(
     order is missing or another merchant's (the API checks this before publishing). One
     statement."""
     with engine.connect() as connection:
-        rows = connection.execute(
-            KNOWN_PROCESSES, {"reference": reference, "merchant": merchant_reference}
-        ).all()
+        rows = KNOWN_PROCESSES.rows(
+            connection, {"reference": reference, "merchant": merchant_reference}
+        )
         if len({row.id for row in rows}) != 1:
             return None
         processes = _processes(connection, {row.process for row in rows if row.process})
@@ -196,7 +197,9 @@ class MerchantOrderPage:
 
 
 @lru_cache(maxsize=8)
-def _list_statements(by_state: bool, since: bool, until: bool) -> tuple[Any, Any]:
+def _list_statements(
+    by_state: bool, since: bool, until: bool
+) -> tuple[ReadStatement, ReadStatement]:
     """(count, page rows) for this combination of filters, built once each."""
     where: list[ColumnElement[bool]] = [_mo.c.merchant_reference == MERCHANT]
     if by_state:
@@ -233,7 +236,7 @@ def _list_statements(by_state: bool, since: bool, until: bool) -> tuple[Any, Any
         .select_from(page.outerjoin(_moi, _moi.c.merchant_order_id == page.c.id))
         .order_by(page.c.id.desc(), _moi.c.id)
     )
-    return counted, rows
+    return ReadStatement(counted), ReadStatement(rows)
 
 
 def merchant_order_page(
@@ -258,12 +261,8 @@ def merchant_order_page(
         if value is not None:
             params[name] = value
     with engine.connect() as connection:
-        count = int(connection.execute(counted, params).scalar_one())
-        rows = (
-            connection.execute(page, {**params, "offset": offset, "limit": limit}).all()
-            if count
-            else []
-        )
+        count = int(counted.rows(connection, params)[0][0])
+        rows = page.rows(connection, {**params, "offset": offset, "limit": limit}) if count else []
         processes = _processes(connection, {r.process for r in rows if r.process is not None})
     merchant_orders: dict[int, Any] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text
 from adapters.persistence.merchants import SqlMerchantProcessRepository
+from adapters.persistence.prepared_reads import ReadStatement
 from adapters.queries.merchant_orders import offered
 from domain.merchant_oms import Process
 from domain.model import TOTAL_NAMES, CargoCompany, Expense, is_marketplace_type
@@ -143,16 +144,16 @@ def _order_rows(by_channel: bool, dialect: str) -> Any:
 
 
 # built once (a select per call cost its construction and a cache key each request)
-DIALECTS = ("postgresql", "sqlite")
 ORDER_ROWS = {
-    (dialect, by_channel): _order_rows(by_channel, dialect)
-    for dialect in DIALECTS
+    by_channel: ReadStatement(
+        _order_rows(by_channel, "sqlite"), _order_rows(by_channel, "postgresql")
+    )
     for by_channel in (False, True)
 }
-EXPENSE_ROWS = (
-    select(t.expenses)
-    .where(t.expenses.c.order_id.in_(bindparam("order_ids", expanding=True)))
-    .order_by(t.expenses.c.order_id, t.expenses.c.position)
+_EXPENSES = select(t.expenses).order_by(t.expenses.c.order_id, t.expenses.c.position)
+EXPENSE_ROWS = ReadStatement(
+    _EXPENSES.where(t.expenses.c.order_id.in_(bindparam("order_ids", expanding=True))),
+    _EXPENSES.where(t.expenses.c.order_id == any_(cast(bindparam("order_ids"), ARRAY(BigInteger)))),
 )
 
 
@@ -163,12 +164,11 @@ def find_orders(engine: Engine, key: str, channel_id: int | None) -> list[dict[s
     if channel_id is not None:
         params["channel_id"] = channel_id
     with engine.connect() as connection:
-        query = ORDER_ROWS[connection.dialect.name, channel_id is not None]
-        rows = connection.execute(query, params).all()
+        rows = ORDER_ROWS[channel_id is not None].rows(connection, params)
         if not rows:
             return []
         ids = list(dict.fromkeys(row.order_id for row in rows))
-        expenses = connection.execute(EXPENSE_ROWS, {"order_ids": ids}).all()
+        expenses = EXPENSE_ROWS.rows(connection, {"order_ids": ids})
         names = sorted({row.process for row in rows if row.process is not None})
         processes = _processes(connection, names)
     by_order: dict[int, list[Any]] = {}
