@@ -82,6 +82,13 @@ def register(commands: Commands) -> None:
     api_bench.add_argument("--seconds", type=_positive, default=10, help="wrk -d")
     api_bench.add_argument("--connections", type=_positive, default=16, help="wrk -c")
     api_bench.add_argument("--threads", type=_positive, default=2, help="wrk -t")
+    api_bench.add_argument(
+        "--api-tree",
+        type=Path,
+        metavar="DIR",
+        help="measure the `oms api` (and migrations) of another checkout, e.g. one at the "
+        "issue's starting commit (default: this one)",
+    )
     api_bench.set_defaults(handler=_bench_api)
 
 
@@ -136,4 +143,5 @@ def _bench_api(args: argparse.Namespace) -> int:
         seconds=args.seconds,
         connections=args.connections,
         threads=args.threads,
+        **({"tree": args.api_tree} if args.api_tree else {}),
     )
