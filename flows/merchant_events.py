@@ -2,7 +2,9 @@
 buttons (spec 12): one implementation. The merchant order is read first — a missing one and
 another merchant's are the same `MerchantOrderNotFound`, before anything is published; an event
 no process of its items knows is `UnknownEvent`. Then the message goes to `oms.merchant` (the
-workers stay the only writers) and its outcome is awaited in the merchant transition log."""
+workers stay the only writers) and its outcome is awaited in the merchant transition log.
+`reads` is the engine for the first read (the API's autocommit read engine), `engine` the one
+the outcome is awaited on."""
 
 from __future__ import annotations
 
@@ -15,9 +17,8 @@ from sqlalchemy import Engine
 
 from adapters.messaging.message_ids import new_message_id
 from adapters.messaging.publisher import MERCHANT
-from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
-from adapters.queries.merchant_orders import merchant_order_events
+from adapters.queries.merchant_reads import merchant_order_events
 from flows.awaiting import await_found
 from schemas.merchant_event import MerchantEventMessage
 
@@ -46,6 +47,7 @@ class Triggered:
 
 async def trigger_and_await(
     engine: Engine,
+    reads: Engine,
     publish: Publish,
     *,
     merchant_reference: str,
@@ -56,9 +58,7 @@ async def trigger_and_await(
     wait_seconds: float,
     poll_seconds: float,
 ) -> Triggered:
-    known = await to_thread.run_sync(
-        merchant_order_events, SqlUnitOfWork(engine), reference, merchant_reference
-    )
+    known = await to_thread.run_sync(merchant_order_events, reads, reference, merchant_reference)
     if known is None:
         raise MerchantOrderNotFound(reference)
     if event not in known:

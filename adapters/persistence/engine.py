@@ -11,11 +11,22 @@ from adapters.settings import database_url_with_driver
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, connect_timeout: int = 10, pool_timeout: float = 30.0
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: int = 10,
+    pool_timeout: float = 30.0,
+    autocommit: bool = False,
 ) -> Engine:
+    """`autocommit` (PostgreSQL): an engine for reads only. Its connections are in autocommit
+    from the start (set once per connection: switching a pooled connection per checkout cost
+    two round trips), so a read opens no transaction and its connection goes back to the pool
+    with no ROLLBACK. SQLite (the embedded demo) ignores it: its connections begin their own
+    transactions (BEGIN IMMEDIATE)."""
     url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_engine(
         url,
         pool_size=pool_size,
@@ -28,6 +39,7 @@ def make_engine(
         # error, which reaches tracebacks, logs and retry options, names the SQL only
         hide_parameters=True,
         connect_args={"connect_timeout": connect_timeout, "application_name": "oms"},
+        **extra,
     )
 
 

@@ -24,7 +24,8 @@ from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.persistence.users import User
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
 from adapters.queries.merchant_export import ExportFilter
-from adapters.queries.merchant_orders import merchant_order_detail, process_rows
+from adapters.queries.merchant_orders import process_rows
+from adapters.queries.merchant_reads import merchant_order_detail
 from adapters.queries.portal import merchant_order_timeline, merchant_states, portal_order_page
 from api.context import ApiContext, context
 from flows.csv_export import FILES, export_merchant_orders
@@ -144,7 +145,7 @@ def merchant_order(
     event: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
     merchant = _merchant(user)
-    detail = merchant_order_detail(SqlUnitOfWork(ctx.engine), reference, merchant)
+    detail = merchant_order_detail(ctx.reads, reference, merchant)
     if detail is None:
         raise not_found(reference)
     timeline = merchant_order_timeline(ctx.engine, reference, merchant) or []
@@ -185,6 +186,7 @@ async def trigger(request: Request, ctx: Ctx, user: MerchantUser, reference: str
     try:
         triggered = await trigger_and_await(
             ctx.engine,
+            ctx.reads,
             ctx.publisher.publish,
             merchant_reference=_merchant(user),
             reference=reference,

@@ -1,12 +1,12 @@
 """people of the web interface (spec 12): users with Argon2id password hashes, a per-name
 login throttle (10 failures in a row lock a name for 15 minutes, whether the user exists or not),
 the sessions ended by logging out (a copied cookie is refused after it, until it would have
-expired anyway), the key that signs session cookies (random, made here, shared by every
-`oms api` process), and
-an index that serves a merchant's newest merchant orders first (the portal's order list).
+expired anyway) and the key that signs session cookies (random, made here, shared by every
+`oms api` process). The portal's order list, a merchant's newest merchant orders first, uses
+migration 0013's index on merchant_orders (merchant_reference, id).
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 12:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -65,13 +65,9 @@ def upgrade() -> None:
         keys,
         [{"name": "session", "secret": secrets.token_urlsafe(48), "created_at": datetime.now(UTC)}],
     )
-    op.create_index(
-        "ix_merchant_orders_merchant_reference_id", "merchant_orders", ["merchant_reference", "id"]
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_merchant_orders_merchant_reference_id", table_name="merchant_orders")
     op.drop_table("session_keys")
     op.drop_table("ended_sessions")
     op.drop_table("login_throttle")
