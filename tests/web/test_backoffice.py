@@ -1,0 +1,222 @@
+"""The Back Office in a real browser on the real services (spec 12): an operator finds an order
+by its package number, opens it and sees the identity check pass and its history; a malformed
+message published to `oms.ingest` appears on the dead-letters page with its reason and order
+number, is resolved with a note and leaves the count; the queues page updates without a reload
+while messages arrive; a merchant user is refused (403) on every Back Office URL; markup in
+order data renders as text; a POST without the CSRF token changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.messaging.broker import build_broker
+from adapters.messaging.publisher import publish
+from adapters.persistence.dead_letters import dead_letters
+from adapters.persistence.users import OPERATOR, create_user
+from tests.api.stored import example, store
+from tests.e2e.pipeline import wait_for
+from tests.web.browser import SECRETS, Portal, login, make_user, remember_session, shots_dir
+
+pytestmark = [pytest.mark.services, pytest.mark.e2e]
+A = "MER000002"
+SCRIPT = "<script>alert('x')</script>"
+IMG = '<img src=x onerror="alert(1)">'
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shots_dir(tmp_path_factory.mktemp("shots"))
+
+
+@pytest.fixture(scope="module")
+def office(portal: Portal) -> Iterator[dict[str, str]]:
+    """An operator and a merchant user; an ingest worker (dead letters come from it)."""
+    tag = uuid.uuid4().hex[:6]
+    password = f"pw-{os.urandom(8).hex()}"
+    create_user(portal.engine, f"op-{tag}", password, kind=OPERATOR, merchant_reference=None)
+    SECRETS.append(password)
+    merchant_pw = make_user(portal.engine, f"shop-{tag}", A)
+    portal.pipeline._spawn(
+        "ingest",
+        [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
+         "--threads", "1", "--queues", "oms.ingest"],
+    )  # fmt: skip
+    yield {"op": f"op-{tag}", "op_pw": password, "shop": f"shop-{tag}", "shop_pw": merchant_pw}
+
+
+def _operator(browser: Any, portal: Portal, office: dict[str, str]) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    login(page, portal.url, office["op"], office["op_pw"])
+    return context, page
+
+
+def test_an_operator_finds_an_order_by_package_number_and_sees_the_identity_hold(
+    portal: Portal, browser: Any, office: dict[str, str], shots: Path
+) -> None:
+    body = example()
+    body["items"][0]["product"]["name"] = SCRIPT
+    body["customer"]["first_name"] = IMG
+    store(portal.engine, body)
+    package = f"{body['number']}--{A}"  # a package's number is its merchant order's reference
+    context, page = _operator(browser, portal, office)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{portal.url}/backoffice/orders/")
+    assert page.locator("h1").inner_text() == "Orders"
+    page.get_by_label("Order number, package number or merchant order reference").fill(package)
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("table.orders tbody tr")
+    assert rows.count() == 1
+    rows.first.get_by_role("link", name=body["number"]).click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == f"Order {body['number']}"
+    assert page.locator("#identity").inner_text() == "identity holds"
+    assert page.locator("table.identity").inner_text().count("✓") == 7
+    assert page.locator(f'[data-package="{package}"]').count() == 1
+    history = page.locator("ol.history").inner_text()
+    assert "ingested" in history and "split" in history
+    assert SCRIPT in page.locator("table.items").first.inner_text()  # markup as text
+    assert page.locator("main script").count() == 0 and page.locator("main img").count() == 0
+    page.screenshot(path=str(shots / "backoffice-order-history.png"), full_page=True)
+    page.wait_for_timeout(200)
+    assert dialogs == []
+    remember_session(context, page)
+    context.close()
+
+
+def _publish_raw(url: str, body: dict[str, Any]) -> None:
+    broker = build_broker(url, [])
+    try:
+        publish(broker, "oms.ingest", "ingest_order", body)
+    finally:
+        broker.close()
+
+
+def test_a_malformed_order_is_a_dead_letter_resolved_from_the_page(
+    portal: Portal, browser: Any, office: dict[str, str], shots: Path
+) -> None:
+    body = example()
+    body["number"] = f"BAD-{uuid.uuid4().hex[:6]}"
+    body["items"][0]["quantity"] = -3  # fails validation
+    _publish_raw(portal.pipeline.env["OMS_BROKER_URL"], body)
+
+    def recorded() -> list[dict[str, Any]]:
+        return dead_letters(portal.engine, "oms.ingest", order_number=body["number"])
+
+    wait_for(lambda: bool(recorded()), 30, "the dead letter")
+    letter = recorded()[0]
+    context, page = _operator(browser, portal, office)
+    page.goto(f"{portal.url}/backoffice/dead-letters/?queue=oms.ingest")
+    count = page.locator('[data-open-count="oms.ingest"]')
+    before = int(count.inner_text().split()[-1])
+    card = page.locator(f'section[data-letter="{letter["id"]}"]')
+    assert card.locator(".order-number").inner_text().startswith(f"{body['number']} (channel")
+    assert card.locator(".reason").inner_text().startswith("invalid message:")
+    card.locator("summary").click()
+    assert json.dumps(body["number"]) in card.locator("pre.body").inner_text()
+    page.screenshot(path=str(shots / "backoffice-dead-letters.png"), full_page=True)
+
+    # replay first: the page warns that the body failed validation, and nothing is sent yet
+    card.get_by_role("button", name="Replay (failed validation)").click()
+    page.wait_for_load_state()
+    assert "failed validation" in page.locator(".warning").inner_text()
+    assert recorded()[0]["replayed_at"] is None
+    page.get_by_role("link", name="Back", exact=True).click()
+    page.wait_for_load_state()
+
+    card = page.locator(f'section[data-letter="{letter["id"]}"]')
+    card.get_by_label("Note").fill("negative quantity from the channel; will never be valid")
+    card.get_by_role("button", name="Resolve").click()
+    page.wait_for_load_state()
+    assert page.locator("#said").inner_text().startswith(f"resolved {letter['id']}")
+    assert page.locator(f'section[data-letter="{letter["id"]}"]').count() == 0
+    after = int(page.locator('[data-open-count="oms.ingest"]').inner_text().split()[-1])
+    assert after == before - 1
+    assert recorded()[0]["resolution_note"].startswith("negative quantity")
+    remember_session(context, page)
+    context.close()
+
+
+def test_the_queues_page_updates_without_a_reload(
+    portal: Portal, browser: Any, office: dict[str, str], shots: Path
+) -> None:
+    context, page = _operator(browser, portal, office)
+    page.goto(f"{portal.url}/backoffice/queues/")
+    ready = page.locator('tr[data-queue="oms.packaging"] td[data-field="ready"]')
+    page.locator("table.queues[data-polls]").wait_for()  # the script's first poll answered
+    first = ready.inner_text()
+    # no packaging worker runs here: what is published waits, ready grows
+    broker = build_broker(portal.pipeline.env["OMS_BROKER_URL"], [])
+    try:
+        for _ in range(5):
+            publish(broker, "oms.packaging", "run_package_command", {"package_id": 0})
+    finally:
+        broker.close()
+    marker = page.evaluate("window.__marker = 'same page'")
+    assert marker == "same page"
+    wait_for(lambda: ready.inner_text() != first, 15, "the figure to change")
+    assert int(ready.inner_text()) >= int(first if first != "-" else 0) + 5
+    assert page.evaluate("window.__marker") == "same page"  # no reload happened
+    assert page.locator('tr[data-queue="oms.packaging"] svg.depth polyline').get_attribute("points")
+    page.screenshot(path=str(shots / "backoffice-queues.png"), full_page=True)
+    remember_session(context, page)
+    context.close()
+
+
+URLS = [
+    "/backoffice/", "/backoffice/orders/", "/backoffice/orders/1/X/",
+    "/backoffice/dead-letters/", "/backoffice/queues/", "/backoffice/queues.json",
+]  # fmt: skip
+POSTS = ["/backoffice/dead-letters/1/replay", "/backoffice/dead-letters/1/resolve"]
+
+
+def test_a_merchant_user_is_refused_on_every_back_office_url(
+    portal: Portal, browser: Any, office: dict[str, str]
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, portal.url, office["shop"], office["shop_pw"])
+    for path in URLS:
+        answer = context.request.get(f"{portal.url}{path}", max_redirects=0)
+        assert answer.status == 403, path
+    for path in POSTS:
+        answer = context.request.post(
+            f"{portal.url}{path}", form={"note": "x"}, headers={"Origin": portal.url}
+        )
+        assert answer.status == 403, path
+    remember_session(context, page)
+    context.close()
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(
+    portal: Portal, browser: Any, office: dict[str, str]
+) -> None:
+    body = example()
+    body["number"] = f"BAD-{uuid.uuid4().hex[:6]}"
+    body["items"][0]["quantity"] = 0
+    _publish_raw(portal.pipeline.env["OMS_BROKER_URL"], body)
+    wait_for(
+        lambda: bool(dead_letters(portal.engine, "oms.ingest", order_number=body["number"])),
+        30,
+        "the dead letter",
+    )
+    letter = dead_letters(portal.engine, "oms.ingest", order_number=body["number"])[0]
+    context, page = _operator(browser, portal, office)
+    url = f"{portal.url}/backoffice/dead-letters/{letter['id']}/resolve"
+    for fields in ({"note": "n"}, {"note": "n", "csrf_token": "not-the-token"}):
+        answer = context.request.post(url, form=fields, headers={"Origin": portal.url})
+        assert answer.status == 403
+        assert "Nothing was changed" in answer.text()
+    again = dead_letters(portal.engine, "oms.ingest", order_number=body["number"])[0]
+    assert again["resolved_at"] is None and again["replayed_at"] is None
+    remember_session(context, page)
+    context.close()
