@@ -22,6 +22,7 @@ from web import auth
 from web.auth import LoginRequired, WebError, login_redirect
 from web.backoffice import dead_letters as bo_dead_letters
 from web.backoffice import orders as bo_orders
+from web.backoffice import packages as bo_packages
 from web.backoffice import queues as bo_queues
 from web.portal import router as portal
 from web.rendering import STATIC, render
@@ -46,7 +47,7 @@ def install(app: FastAPI, ctx: ApiContext) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(auth.router)
     app.include_router(portal.router)
-    for area in (bo_orders, bo_dead_letters, bo_queues):
+    for area in (bo_orders, bo_packages, bo_dead_letters, bo_queues):
         app.include_router(area.router)
 
     @app.exception_handler(LoginRequired)

@@ -19,10 +19,13 @@ import pytest
 
 from adapters.messaging.broker import build_broker
 from adapters.messaging.publisher import publish
+from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.dead_letters import dead_letters
 from adapters.persistence.users import OPERATOR, create_user
-from tests.api.stored import example, store
+from flows.package_bulk import BulkSummary
+from tests.api.stored import example, fresh_channel, store
 from tests.e2e.pipeline import wait_for
+from tests.e2e.test_reports import omnitron_items, reports_sent
 from tests.web.browser import SECRETS, Portal, login, make_user, remember_session, shots_dir
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
@@ -172,11 +175,69 @@ def test_the_queues_page_updates_without_a_reload(
     context.close()
 
 
+SLUG = "CHANNEL_BASED_COMPLETE_PACKAGING"
+
+
+@pytest.fixture(scope="module")
+def omnitron() -> Iterator[OmnitronSimulator]:
+    simulator = OmnitronSimulator(username="oms", password="oms")
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+def test_an_operator_bulk_packs_50_waiting_packages_and_omnitron_gets_the_450s(
+    portal: Portal, browser: Any, office: dict[str, str], omnitron: OmnitronSimulator,
+    shots: Path,
+) -> None:  # fmt: skip
+    channel = fresh_channel()
+    bodies, ids = [], []
+    for _ in range(25):  # two merchants each: 50 packages
+        body = example(channel_id=channel)
+        omnitron.register(body)
+        ids += store(portal.engine, body)
+        bodies.append(body)
+    portal.pipeline.env["OMNITRON_URL"] = omnitron.url
+    portal.pipeline._spawn(
+        "packing",
+        [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
+         "--threads", "4", "--queues", "oms.packaging", "oms.report"],
+    )  # fmt: skip
+    context, page = _operator(browser, portal, office)
+    page.goto(f"{portal.url}/backoffice/packages/?status=waiting&channel={channel}")
+    assert page.locator("table.packages tbody tr").count() == 50
+    page.get_by_role("button", name="Run on all 50 in this state").click()
+    page.locator("#summary").wait_for(timeout=90_000)  # the page refreshed while it ran
+    expected = BulkSummary(SLUG, "waiting", channel, found=50, published=50, applied=50)
+    assert page.locator("#summary").inner_text() == "\n".join(expected.lines(120.0))
+    page.screenshot(path=str(shots / "backoffice-bulk-summary.png"), full_page=True)
+
+    wait_for(lambda: reports_sent(portal.engine, ids) == 50, 60, "the 50 reports")
+    statuses = omnitron_items(omnitron, bodies)
+    assert statuses == {item["id"]: "450" for body in bodies for item in body["items"]}
+
+    # the same state again, from the page and from the command: the same summary
+    page.goto(f"{portal.url}/backoffice/packages/?status=waiting&channel={channel}")
+    page.get_by_role("button", name="Run on all 0 in this state").click()
+    page.locator("#summary").wait_for(timeout=30_000)
+    command = portal.pipeline.run_oms(
+        "package", "command", "--status", "waiting", "--channel", str(channel), SLUG
+    )
+    assert page.locator("#summary").inner_text() == command.stdout.rstrip("\n")
+    remember_session(context, page)
+    context.close()
+
+
 URLS = [
     "/backoffice/", "/backoffice/orders/", "/backoffice/orders/1/X/",
     "/backoffice/dead-letters/", "/backoffice/queues/", "/backoffice/queues.json",
+    "/backoffice/packages/", "/backoffice/packages/?status=waiting", "/backoffice/packages/runs/x",
 ]  # fmt: skip
-POSTS = ["/backoffice/dead-letters/1/replay", "/backoffice/dead-letters/1/resolve"]
+POSTS = [
+    "/backoffice/packages/command",
+    "/backoffice/dead-letters/1/replay",
+    "/backoffice/dead-letters/1/resolve",
+]
 
 
 def test_a_merchant_user_is_refused_on_every_back_office_url(
