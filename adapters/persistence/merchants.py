@@ -100,7 +100,11 @@ class SqlMerchantProcessRepository(ports.MerchantProcessRepository):
                 ProcessTransition(r.process, r.source_state, r.event, r.target_state, r.manual)
                 for r in rows
             ]
-            self._cache[name] = Process(name, transitions) if transitions else None
+            states = t.merchant_process_states
+            reserved = self.connection.execute(
+                select(states.c.state).where(states.c.process == name, states.c.reserved)
+            ).scalars()
+            self._cache[name] = Process(name, transitions, reserved) if transitions else None
         return self._cache[name]
 
     def names(self) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 
@@ -89,6 +90,12 @@ order_items = Table(
     Column("tracking_number", String(128)),
     Column("status", SmallInteger, nullable=False),
     Column("extra", JSON, nullable=False),
+)
+# a merchant's items of one offer (or SKU): the oldest open order of a reservation (spec 9.5)
+Index(
+    "ix_order_items_merchant_offer",
+    order_items.c.merchant_reference,
+    func.coalesce(order_items.c.product_offer_reference, order_items.c.sku),
 )
 
 expenses = Table(
@@ -311,6 +318,29 @@ merchant_transitions = Table(
     Column("target_state", String(100), nullable=False),
     Column("manual", Boolean, nullable=False),
     UniqueConstraint("process", "source_state", "event"),
+)
+
+# reserved flag per (process, state) (spec 9.5), data like the transitions: seeded by migration
+# 0014 for the shipped processes; a state without a row is not reserved
+merchant_process_states = Table(
+    "merchant_process_states",
+    metadata,
+    Column("process", String(100), primary_key=True),
+    Column("state", String(100), primary_key=True),
+    Column("reserved", Boolean, nullable=False),
+)
+
+# per merchant and offer (kind "offer": product_offer_reference; kind "sku": the SKU of items
+# with no offer), what its reserved merchant order items hold (spec 9.5); changed by deltas in
+# the transaction of every state change (docs/reservations.md)
+product_offer_reservations = Table(
+    "product_offer_reservations",
+    metadata,
+    Column("merchant_reference", String(128), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("reference", String(255), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("open_items", BigInteger, nullable=False),
 )
 
 merchant_order_items = Table(

@@ -37,6 +37,8 @@ TABLES = {
     "merchant_transitions",
     "merchant_order_items",
     "merchant_transition_log",
+    "merchant_process_states",
+    "product_offer_reservations",
     "alembic_version",
 }
 
