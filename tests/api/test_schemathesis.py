@@ -29,6 +29,9 @@ UNKNOWN_FILTER = {
     ("GET", "/api/v1/dead-letters/"): "unknown queue ",
     ("GET", "/api/v1/orders/"): "unknown channel ",
     ("GET", "/api/v1/merchant/orders/"): "unknown state ",
+    # offer and sku together: each is valid alone, a reservation is keyed by one of them
+    ("GET", "/api/v1/reservations/"): "give offer or sku, not both",
+    ("GET", "/api/v1/merchant/reservations/"): "give offer or sku, not both",
 }
 
 
