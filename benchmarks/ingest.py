@@ -45,7 +45,8 @@ WARM_UP = 100
 # same code): the per-message CPU cost of either phase swings by up to 2x from one few-second
 # phase to the next, whichever runs. Alternating rounds and taking the median is less swayed by
 # one slow phase than a single pair; each round's ratio is printed.
-ROUNDS = 3
+# Rounds run on warm worker groups started once (both kept running): see _bench_ingest.
+ROUNDS = 5
 
 
 @dataclass
@@ -198,39 +199,63 @@ def _measure(name: str, sent: dict[str, float], finished: dict[str, float]) -> R
     return Run(name, len(sent), last - first, [finished[k] - sent[k] for k in sent])
 
 
-def _phase(
-    name: str,
-    module: str,
-    queues: list[str],
-    target: tuple[str, str],
-    bodies: list[tuple[str, Any]],
-    done: Finished,
+@dataclass
+class Stage:
+    """One kind of worker group (the pipeline, or the no-op chain) and how to feed it: what it
+    consumes, where to publish, how to make a batch of bodies and know when they are done."""
+
+    name: str
+    module: str
+    queues: list[str]
+    target: tuple[str, str]
+    batch: Callable[[int, str], tuple[list[tuple[str, Any]], Finished]]  # (count, label)
+    database: Engine | None
+
+
+def _started(
+    stage: Stage, env: dict[str, str], processes: int, threads: int, rate: float | None
+) -> subprocess.Popen[bytes]:
+    """The stage's workers, attached and past their cold start (warm-up messages sent, waited
+    for, not measured)."""
+    workers = _workers(stage.module, processes, threads, env)
+    try:
+        _wait_for_consumers(env["OMS_BROKER_URL"], stage.queues, processes)
+        warm_bodies, warm_done = stage.batch(WARM_UP, "warm")
+        _publish_all(env["OMS_BROKER_URL"], *stage.target, warm_bodies, rate)
+        _wait(warm_done, len(warm_bodies), timeout=600)
+    except BaseException:
+        _stop(workers)
+        raise
+    return workers
+
+
+def _stop(workers: subprocess.Popen[bytes]) -> None:
+    os.killpg(workers.pid, 15)
+    workers.wait(timeout=60)
+
+
+def _measured(
+    stage: Stage,
+    workers: subprocess.Popen[bytes],
     env: dict[str, str],
-    processes: int,
-    threads: int,
+    count: int,
     rate: float | None,
-    database: Engine | None,
-    warm_up: tuple[list[tuple[str, Any]], Finished],
+    name: str,
     profile: profiling.Profile | None = None,
 ) -> Run:
-    workers = _workers(module, processes, threads, env)
-    recording, recorded, usage = None, None, None
+    """One measured batch on running workers."""
+    bodies, done = stage.batch(count, "run")
+    recording, recorded = None, None
+    if profile is not None:  # the workers have forked: py-spy follows them from the main one
+        recording = profiling.start(workers.pid, profile, name)
     try:
-        _wait_for_consumers(env["OMS_BROKER_URL"], queues, processes)
-        warm_bodies, warm_done = warm_up
-        _publish_all(env["OMS_BROKER_URL"], *target, warm_bodies, rate)
-        _wait(warm_done, len(warm_bodies), timeout=600)
-        if profile is not None:  # the workers have forked: py-spy follows them from the main one
-            recording = profiling.start(workers.pid, profile, name)
-        meter = cpu.Meter(workers.pid, database)
-        sent = _publish_all(env["OMS_BROKER_URL"], *target, bodies, rate)
+        meter = cpu.Meter(workers.pid, stage.database)
+        sent = _publish_all(env["OMS_BROKER_URL"], *stage.target, bodies, rate)
         finished = _wait(done, len(bodies), timeout=600)
         usage = meter.stop()
     finally:
         if recording is not None:
             recorded = profiling.stop(recording)
-        os.killpg(workers.pid, 15)
-        workers.wait(timeout=60)
     run = _measure(name, sent, finished)
     run.profile, run.usage = recorded, usage
     return run
@@ -292,74 +317,72 @@ def _bench_ingest(
         if note:
             print(f"warning: {note}")
 
-    def pipeline_run(
-        count: int, rate: float | None, label: str, profile: profiling.Profile | None = None
-    ) -> Run:
-        tag = f"{random.randrange(16**6):06X}"
+    def pipeline_batch(count: int, label: str) -> tuple[list[tuple[str, Any]], Finished]:
+        tag = f"{label.upper()}{random.randrange(16**6):06X}"
         prefix, first_item = f"BENCH-{tag}", random.randrange(10**11, 10**12)
         bodies = generate_orders(count, prefix=prefix, seed=count, first_item_id=first_item)
-        warm = generate_orders(  # item ids past the measured orders' (at most 4 per order)
-            min(WARM_UP, count),
-            prefix=f"WARM-{tag}",
-            seed=count + 1,
-            first_item_id=first_item + 8 * count,
-        )
-        return _phase(
-            label,
-            "workers.actors",
-            [INGEST[0], "oms.split"],
-            INGEST,
-            [(b["number"], b) for b in bodies],
-            _pipeline_done(engine, prefix),
-            env,
-            processes,
-            threads,
-            rate,
-            engine,
-            ([(b["number"], b) for b in warm], _pipeline_done(engine, f"WARM-{tag}")),
-            profile,
-        )
+        return [(b["number"], b) for b in bodies], _pipeline_done(engine, prefix)
 
-    def noop_run(count: int, rate: float | None, label: str) -> Run:
-        tag = f"{random.randrange(16**6):06X}"
+    def noop_batch(count: int, label: str) -> tuple[list[tuple[str, Any]], Finished]:
+        tag = f"{label}-{random.randrange(16**6):06X}"
         bodies = [(f"{tag}-{i}", {"key": f"{tag}-{i}"}) for i in range(count)]
-        warm = [(f"warm-{tag}-{i}", {"key": f"warm-{tag}-{i}"}) for i in range(min(WARM_UP, count))]
-        return _phase(
-            label,
-            "benchmarks.noop_actors",
-            ["bench.noop.first", "bench.noop.second"],
-            ("bench.noop.first", "noop_first"),
-            bodies,
-            _noop_done(folder, tag),
-            env,
-            processes,
-            threads,
-            rate,
-            None,
-            (warm, _noop_done(folder, f"warm-{tag}")),
-        )
+        return bodies, _noop_done(folder, tag)
 
+    pipeline_stage = Stage(
+        "pipeline", "workers.actors", [INGEST[0], "oms.split"], INGEST, pipeline_batch, engine
+    )
+    noop_stage = Stage(
+        "no-op chain",
+        "benchmarks.noop_actors",
+        ["bench.noop.first", "bench.noop.second"],
+        ("bench.noop.first", "noop_first"),
+        noop_batch,
+        None,
+    )
     try:
-        pairs: list[tuple[Run, Run]] = []
-        for number in range(1, rounds + 1):
-            pipeline = pipeline_run(orders, None, "pipeline", profile if number == 1 else None)
-            print(pipeline.line())
-            if profile is not None and pipeline.profile is not None:
-                print(f"py-spy ({profile.mode}) over the pipeline phase: {pipeline.profile}")
-                print("\n".join(profiling.top(pipeline.profile, profile.form)))
-            noop = noop_run(orders, None, "no-op chain")
-            print(noop.line())
-            pairs.append((pipeline, noop))
-            if rounds > 1:
-                print(f"round {number}: ratio {pipeline.rate / noop.rate:.2f}")
+        # Both worker groups run through every round (an idle group waits on its queues and
+        # costs next to nothing), so a round is two back-to-back batches on warm workers, not
+        # two cold starts: the machine's slow and fast spells fall on both phases alike.
+        pipeline_workers = _started(pipeline_stage, env, processes, threads, None)
+        try:
+            noop_workers = _started(noop_stage, env, processes, threads, None)
+            try:
+                pairs: list[tuple[Run, Run]] = []
+                for number in range(1, rounds + 1):
+                    pipeline = _measured(
+                        pipeline_stage, pipeline_workers, env, orders, None, "pipeline",
+                        profile if number == 1 else None,
+                    )  # fmt: skip
+                    print(pipeline.line())
+                    if profile is not None and pipeline.profile is not None:
+                        print(
+                            f"py-spy ({profile.mode}) over the pipeline phase: {pipeline.profile}"
+                        )
+                        print("\n".join(profiling.top(pipeline.profile, profile.form)))
+                    noop = _measured(noop_stage, noop_workers, env, orders, None, "no-op chain")
+                    print(noop.line())
+                    pairs.append((pipeline, noop))
+                    if rounds > 1:
+                        print(f"round {number}: ratio {pipeline.rate / noop.rate:.2f}")
+            finally:
+                _stop(noop_workers)
+        finally:
+            _stop(pipeline_workers)
         ratios = [p.rate / n.rate for p, n in pairs]
         pipeline_rate = median(p.rate for p, _ in pairs)
         paced = max(10.0, pipeline_rate / 2)
-        latency = pipeline_run(latency_orders, paced, f"at {paced:.0f}/s")
+        latency_workers = _started(pipeline_stage, env, processes, threads, paced)
+        try:
+            latency = _measured(
+                pipeline_stage, latency_workers, env, latency_orders, paced, f"at {paced:.0f}/s"
+            )
+        finally:
+            _stop(latency_workers)
         print(latency.line() + "  (pipeline latency at half its throughput)")
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+    spread = max(abs(r - median(ratios)) for r in ratios)
     each = (
         ""
         if rounds == 1
@@ -369,4 +392,6 @@ def _bench_ingest(
         f"ratio {median(ratios):.2f} ({each}pipeline {pipeline_rate:.1f} orders/s, "
         f"no-op chain {median(n.rate for _, n in pairs):.1f} orders/s)"
     )
+    if rounds > 1:
+        print(f"rounds agree within ±{spread:.2f} of their median")
     return 0

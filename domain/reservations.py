@@ -5,7 +5,7 @@ process and state); this module turns item state changes into changes of the sto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from domain.model import MerchantOrderItem
@@ -151,26 +151,32 @@ class Reservation:
 
 @dataclass(frozen=True)
 class Difference:
-    """A stored figure that is not the sum recomputed from the items."""
+    """A stored figure that is not the sum recomputed from the items: (quantity, open items),
+    and, where read, the offer's rows of reserved items."""
 
     key: OfferKey
-    stored: tuple[int, int]  # quantity, open items
-    recomputed: tuple[int, int]
+    stored: tuple[int, ...]
+    recomputed: tuple[int, ...]
 
     def line(self) -> str:
-        return (
+        text = (
             f"{self.key.label()}: stored {self.stored[0]} ({self.stored[1]} items), "
             f"recomputed {self.recomputed[0]} ({self.recomputed[1]} items)"
         )
+        if self.stored[2:] != self.recomputed[2:]:
+            text += f"; {self.stored[2]} reserved item rows"
+        return text
 
 
 def differences(
-    stored: dict[OfferKey, tuple[int, int]], recomputed: dict[OfferKey, tuple[int, int]]
+    stored: Mapping[OfferKey, tuple[int, ...]], recomputed: Mapping[OfferKey, tuple[int, ...]]
 ) -> list[Difference]:
     """Every offer whose stored figure differs from the recomputation (a missing row is 0)."""
+    width = max((len(v) for v in (*stored.values(), *recomputed.values())), default=2)
+    zero = (0,) * width
     keys = sorted(set(stored) | set(recomputed))
     return [
-        Difference(key, stored.get(key, (0, 0)), recomputed.get(key, (0, 0)))
+        Difference(key, stored.get(key, zero), recomputed.get(key, zero))
         for key in keys
-        if stored.get(key, (0, 0)) != recomputed.get(key, (0, 0))
+        if stored.get(key, zero) != recomputed.get(key, zero)
     ]

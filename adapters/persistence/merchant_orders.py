@@ -113,8 +113,14 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         )
         for item, item_id in zip(items, item_ids, strict=True):
             item.id = item_id
-        by_id = {mo.id: mo.merchant_reference for mo in merchant_orders}
-        record_moves(self.connection, [(by_id[mo_id], item) for mo_id, item in pairs])
+        by_id = {mo.id: mo for mo in merchant_orders}
+        record_moves(
+            self.connection,
+            [
+                (by_id[mo_id].merchant_reference, by_id[mo_id].order_id, item)
+                for mo_id, item in pairs
+            ],
+        )
 
     def for_order(self, order_id: int) -> list[MerchantOrder]:
         return self._load(t.merchant_orders.c.order_id == order_id)
@@ -133,7 +139,8 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
             self.connection.execute(
                 UPDATE_ITEM_STATE, [{"b_id": i.id, "new_state": i.state} for i in items]
             )
-            record_moves(self.connection, [(merchant_order.merchant_reference, i) for i in items])
+            mo = merchant_order
+            record_moves(self.connection, [(mo.merchant_reference, mo.order_id, i) for i in items])
 
     def _load(self, *where: ColumnElement[bool]) -> list[MerchantOrder]:
         rows = self.connection.execute(

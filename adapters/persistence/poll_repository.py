@@ -183,7 +183,7 @@ class SqlPollRepository(ports.PollRepository):
         self.sql = STATEMENTS.get(connection.dialect.name, STATEMENTS["other"])
         self._prepared: dict[str, Prepared] | None = None  # read on first use: every unit of
         self.insert_part = INSERT_PART[connection.dialect.name]  # work makes one, few run it
-        self._polled: dict[int, tuple[str, MerchantOrderItem]] = {}
+        self._polled: dict[int, tuple[str, int, MerchantOrderItem]] = {}
 
     def _run(self, name: str, **values: Any) -> CursorResult[Any]:
         if self._prepared is None:
@@ -295,7 +295,8 @@ class SqlPollRepository(ports.PollRepository):
                 sku=r.sku,
                 stored_state=r.state,
             )
-            self._polled[r.id] = (r.merchant_reference, item)  # its reservation, when saved
+            # its reservation, when saved
+            self._polled[r.id] = (r.merchant_reference, r.order_id, item)
             found.append(
                 PolledMerchantItem(
                     r.package_id, r.order_id, r.merchant_order_reference, bool(r.marketplace), item
@@ -313,9 +314,9 @@ class SqlPollRepository(ports.PollRepository):
             self._run("merchant_states", ids=sorted(ids), to_state=state)
         moved = []
         for item_id, state in states.items():
-            merchant_reference, item = self._polled[item_id]
+            merchant_reference, order_id, item = self._polled[item_id]
             item.state = state
-            moved.append((merchant_reference, item))
+            moved.append((merchant_reference, order_id, item))
         record_moves(self.connection, moved)
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 
@@ -90,12 +89,6 @@ order_items = Table(
     Column("tracking_number", String(128)),
     Column("status", SmallInteger, nullable=False),
     Column("extra", JSON, nullable=False),
-)
-# a merchant's items of one offer (or SKU): the oldest open order of a reservation (spec 9.5)
-Index(
-    "ix_order_items_merchant_offer",
-    order_items.c.merchant_reference,
-    func.coalesce(order_items.c.product_offer_reference, order_items.c.sku),
 )
 
 expenses = Table(
@@ -341,6 +334,19 @@ product_offer_reservations = Table(
     Column("reference", String(255), primary_key=True),
     Column("quantity", BigInteger, nullable=False),
     Column("open_items", BigInteger, nullable=False),
+)
+
+# the merchant order items in a reserved state now, by offer and order: a reservation's
+# oldest open order is the first row of its key (written beside the figures, same writers)
+reserved_items = Table(
+    "reserved_items",
+    metadata,
+    Column("merchant_order_item_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("merchant_reference", String(128), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("reference", String(255), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Index("ix_reserved_items_offer_order", "merchant_reference", "kind", "reference", "order_id"),
 )
 
 merchant_order_items = Table(

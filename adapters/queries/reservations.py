@@ -1,7 +1,7 @@
 """Reads of product offer reservations (spec 9.5), shared by `oms reservations`, the HTTP API
 and the web pages. Stored figures come from `product_offer_reservations` (kept in step by every
-state change: adapters/persistence/reservations.py); the oldest open order of an offer is read
-from its reserved items through the index `ix_order_items_merchant_offer`.
+state change: adapters/persistence/reservations.py); the oldest open order of an offer is the
+first order (in the order received) of its rows in `reserved_items`, kept by the same writers.
 
     reservation_page(engine, merchant=, offer=, sku=, offset=, limit=) -> ReservationPage
     reservation_of(engine, key) -> Reservation | None        one offer (or SKU) of one merchant
@@ -98,33 +98,18 @@ def _with_oldest(connection: Connection, row: Any) -> Reservation:
 
 
 def _oldest(connection: Connection, key: OfferKey) -> tuple[str | None, str | None]:
-    oi, moi, s, o = (
-        t.order_items.c,
-        t.merchant_order_items.c,
-        t.merchant_process_states.c,
-        t.orders.c,
-    )
-    own = (
-        oi.product_offer_reference.is_not(None)
-        if key.kind == OFFER
-        else (oi.product_offer_reference.is_(None))
-    )
+    """The first order (in the order received) holding a reserved item of the offer: the first
+    row of the key in `ix_reserved_items_offer_order`, whatever else of the offer is stored."""
+    r, o = t.reserved_items.c, t.orders.c
     found = connection.execute(
         select(o.number, o.date_placed)
-        .select_from(
-            t.order_items.join(t.merchant_order_items, moi.order_item_id == oi.id)
-            .join(
-                t.merchant_process_states,
-                and_(s.process == moi.process, s.state == moi.state, s.reserved),
-            )
-            .join(t.orders, o.id == oi.order_id)
-        )
+        .select_from(t.reserved_items.join(t.orders, o.id == r.order_id))
         .where(
-            oi.merchant_reference == key.merchant_reference,
-            func.coalesce(oi.product_offer_reference, oi.sku) == key.reference,
-            own,
+            r.merchant_reference == key.merchant_reference,
+            r.kind == key.kind,
+            r.reference == key.reference,
         )
-        .order_by(o.date_placed, o.id)
+        .order_by(r.order_id)
         .limit(1)
     ).first()
     if found is None:
@@ -167,16 +152,25 @@ def recomputed(connection: Connection) -> dict[OfferKey, tuple[int, int]]:
     }
 
 
-def stored(connection: Connection) -> dict[OfferKey, tuple[int, int]]:
-    r = t.product_offer_reservations.c
+def stored(connection: Connection) -> dict[OfferKey, tuple[int, int, int]]:
+    """Per offer: the stored quantity and open items, and its rows in reserved_items."""
+    r, ri = t.product_offer_reservations.c, t.reserved_items.c
+    found: dict[OfferKey, tuple[int, int, int]] = {}
     rows = connection.execute(
         select(r.merchant_reference, r.kind, r.reference, r.quantity, r.open_items)
     )
-    return {
-        OfferKey(m, k, ref): (int(quantity), int(items))
-        for m, k, ref, quantity, items in rows
-        if quantity or items  # a row at zero is no reservation
-    }
+    for m, k, ref, quantity, items in rows:
+        if quantity or items:  # a row at zero is no reservation
+            found[OfferKey(m, k, ref)] = (int(quantity), int(items), 0)
+    tracked = connection.execute(
+        select(ri.merchant_reference, ri.kind, ri.reference, func.count()).group_by(
+            ri.merchant_reference, ri.kind, ri.reference
+        )
+    )
+    for m, k, ref, count in tracked:
+        quantity, items, _ = found.get(OfferKey(m, k, ref), (0, 0, 0))
+        found[OfferKey(m, k, ref)] = (quantity, items, int(count))
+    return found
 
 
 def verify_reservations(engine: Engine) -> list[Difference]:
@@ -186,4 +180,5 @@ def verify_reservations(engine: Engine) -> list[Difference]:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
-            return differences(stored(connection), recomputed(connection))
+            expected = {key: (q, n, n) for key, (q, n) in recomputed(connection).items()}
+            return differences(stored(connection), expected)

@@ -1,4 +1,5 @@
-"""`oms bench ingest|poll`: thin entries to the benchmarks in benchmarks/ (docs/benchmarks.md)."""
+"""`oms bench ingest|poll|reservations`: thin entries to the benchmarks in benchmarks/
+(docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,13 @@ def register(commands: Commands) -> None:
     )
     poll_bench.set_defaults(handler=_bench_poll)
 
+    reservations = bench.add_parser(
+        "reservations", help="reading one offer's reservation with N merchant order items"
+    )
+    reservations.add_argument("--items", type=_positive, default=1_000_000)
+    reservations.add_argument("--reads", type=_positive, default=500, help="reads timed per case")
+    reservations.set_defaults(handler=_bench_reservations)
+
 
 def _bench_ingest(args: argparse.Namespace) -> int:
     from adapters.settings import Settings
@@ -112,3 +120,9 @@ def _bench_poll(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         stored=args.stored,
     )
+
+
+def _bench_reservations(args: argparse.Namespace) -> int:
+    from benchmarks.reservations import bench_reservations
+
+    return bench_reservations(items=args.items, reads=args.reads)

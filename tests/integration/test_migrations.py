@@ -39,6 +39,7 @@ TABLES = {
     "merchant_transition_log",
     "merchant_process_states",
     "product_offer_reservations",
+    "reserved_items",
     "alembic_version",
 }
 

@@ -1,6 +1,7 @@
 """product offer reservations (spec 9.5): a reserved flag per (process, state), seeded for the
 two shipped processes; a reservation per merchant and offer (or SKU), backfilled from the
-merchant order items stored before; an index finding a merchant's items of one offer.
+merchant order items stored before; the reserved items by offer and order (a reservation's
+oldest open order).
 
 Revision ID: 0014
 Revises: 0012
@@ -39,10 +40,19 @@ def upgrade() -> None:
             "merchant_reference", "kind", "reference", name=op.f("pk_product_offer_reservations")
         ),
     )
+    op.create_table(
+        "reserved_items",
+        sa.Column("merchant_order_item_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("merchant_reference", sa.String(128), nullable=False),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("reference", sa.String(255), nullable=False),
+        sa.Column("order_id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("merchant_order_item_id", name=op.f("pk_reserved_items")),
+    )
     op.create_index(
-        "ix_order_items_merchant_offer",
-        "order_items",
-        ["merchant_reference", sa.text("coalesce(product_offer_reference, sku)")],
+        "ix_reserved_items_offer_order",
+        "reserved_items",
+        ["merchant_reference", "kind", "reference", "order_id"],
     )
     # every state the transitions name, for every process there is: reserved or not
     reserved = ", ".join(f"'{state}'" for state in RESERVED)
@@ -68,9 +78,24 @@ def upgrade() -> None:
         "JOIN order_items oi ON oi.id = moi.order_item_id "
         "GROUP BY 1, 2, 3"
     )
+    op.execute(
+        "INSERT INTO reserved_items "
+        "(merchant_order_item_id, merchant_reference, kind, reference, order_id) "
+        "SELECT moi.id, mo.merchant_reference, "
+        "CASE WHEN oi.product_offer_reference IS NULL OR oi.product_offer_reference = '' "
+        "THEN 'sku' ELSE 'offer' END, "
+        "CASE WHEN oi.product_offer_reference IS NULL OR oi.product_offer_reference = '' "
+        "THEN oi.sku ELSE oi.product_offer_reference END, mo.order_id "
+        "FROM merchant_order_items moi "
+        "JOIN merchant_process_states s ON s.process = moi.process AND s.state = moi.state "
+        "AND s.reserved "
+        "JOIN merchant_orders mo ON mo.id = moi.merchant_order_id "
+        "JOIN order_items oi ON oi.id = moi.order_item_id"
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_order_items_merchant_offer", table_name="order_items")
+    op.drop_index("ix_reserved_items_offer_order", table_name="reserved_items")
+    op.drop_table("reserved_items")
     op.drop_table("product_offer_reservations")
     op.drop_table("merchant_process_states")
