@@ -47,6 +47,10 @@ WARM_UP = 100
 # one slow phase than a single pair; each round's ratio is printed.
 # Rounds run on warm worker groups started once (both kept running): see _bench_ingest.
 ROUNDS = 5
+# A phase of a round repeats batches of --orders until they took this long together: at 3000
+# orders the no-op chain's batch took 2.3 s and the pipeline's 5 s, and such short phases swung
+# a run's rounds by ±0.09 of their median (2026-12-07, loaded machine).
+MIN_SECONDS = 15.0
 
 
 @dataclass
@@ -213,14 +217,19 @@ class Stage:
 
 
 def _started(
-    stage: Stage, env: dict[str, str], processes: int, threads: int, rate: float | None
+    stage: Stage,
+    env: dict[str, str],
+    processes: int,
+    threads: int,
+    rate: float | None,
+    warm_up: int = WARM_UP,
 ) -> subprocess.Popen[bytes]:
     """The stage's workers, attached and past their cold start (warm-up messages sent, waited
     for, not measured)."""
     workers = _workers(stage.module, processes, threads, env)
     try:
         _wait_for_consumers(env["OMS_BROKER_URL"], stage.queues, processes)
-        warm_bodies, warm_done = stage.batch(WARM_UP, "warm")
+        warm_bodies, warm_done = stage.batch(warm_up, "warm")
         _publish_all(env["OMS_BROKER_URL"], *stage.target, warm_bodies, rate)
         _wait(warm_done, len(warm_bodies), timeout=600)
     except BaseException:
@@ -242,21 +251,31 @@ def _measured(
     rate: float | None,
     name: str,
     profile: profiling.Profile | None = None,
+    min_seconds: float = 0.0,
 ) -> Run:
-    """One measured batch on running workers."""
-    bodies, done = stage.batch(count, "run")
+    """Batches of `count` on running workers, one after the other, until their measured time
+    (first publish to last completion, per batch) adds up to `min_seconds`; the rate is their
+    messages over that time. One batch when min_seconds is 0."""
     recording, recorded = None, None
     if profile is not None:  # the workers have forked: py-spy follows them from the main one
         recording = profiling.start(workers.pid, profile, name)
+    runs: list[Run] = []
     try:
         meter = cpu.Meter(workers.pid, stage.database)
-        sent = _publish_all(env["OMS_BROKER_URL"], *stage.target, bodies, rate)
-        finished = _wait(done, len(bodies), timeout=600)
+        while not runs or sum(r.seconds for r in runs) < min_seconds:
+            bodies, done = stage.batch(count, "run")
+            sent = _publish_all(env["OMS_BROKER_URL"], *stage.target, bodies, rate)
+            runs.append(_measure(name, sent, _wait(done, len(bodies), timeout=600)))
         usage = meter.stop()
     finally:
         if recording is not None:
             recorded = profiling.stop(recording)
-    run = _measure(name, sent, finished)
+    run = Run(
+        name,
+        sum(r.count for r in runs),
+        sum(r.seconds for r in runs),
+        [latency for r in runs for latency in r.latencies],
+    )
     run.profile, run.usage = recorded, usage
     return run
 
@@ -269,6 +288,7 @@ def bench_ingest(
     profile: profiling.Profile | None = None,
     latency_orders: int | None = None,
     rounds: int = ROUNDS,  # the one default: `oms bench ingest` passes it when not told
+    min_seconds: float = MIN_SECONDS,
 ) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
@@ -281,6 +301,7 @@ def bench_ingest(
             profile=profile,
             latency_orders=latency_orders or max(100, orders // 4),
             rounds=rounds,
+            min_seconds=min_seconds,
         )
 
 
@@ -293,6 +314,7 @@ def _bench_ingest(
     latency_orders: int,
     rounds: int,
     profile: profiling.Profile | None = None,
+    min_seconds: float = MIN_SECONDS,
 ) -> int:
     upgrade(scratch.database_url)
     engine = make_engine(scratch.database_url, pool_size=2)
@@ -309,7 +331,8 @@ def _bench_ingest(
         f"oms bench ingest: {orders} orders, {processes} worker processes x {threads} threads, "
         f"{PUBLISHER_THREADS} publisher threads with confirms; each phase first sends up to "
         f"{WARM_UP} warm-up messages (no more than it measures) and does not measure them; "
-        f"{rounds} round(s) of pipeline then no-op chain, the ratio their median"
+        f"{rounds} round(s) of pipeline then no-op chain on warm workers, each phase batches of "
+        f"{orders} until {min_seconds:.0f} s of measured time, the ratio their median"
     )
     if profile is not None:
         note = profiling.ptrace_note()
@@ -343,15 +366,16 @@ def _bench_ingest(
         # Both worker groups run through every round (an idle group waits on its queues and
         # costs next to nothing), so a round is two back-to-back batches on warm workers, not
         # two cold starts: the machine's slow and fast spells fall on both phases alike.
-        pipeline_workers = _started(pipeline_stage, env, processes, threads, None)
+        warm = min(WARM_UP, orders)  # a phase of fewer messages warms up with as many
+        pipeline_workers = _started(pipeline_stage, env, processes, threads, None, warm)
         try:
-            noop_workers = _started(noop_stage, env, processes, threads, None)
+            noop_workers = _started(noop_stage, env, processes, threads, None, warm)
             try:
                 pairs: list[tuple[Run, Run]] = []
                 for number in range(1, rounds + 1):
                     pipeline = _measured(
                         pipeline_stage, pipeline_workers, env, orders, None, "pipeline",
-                        profile if number == 1 else None,
+                        profile if number == 1 else None, min_seconds,
                     )  # fmt: skip
                     print(pipeline.line())
                     if profile is not None and pipeline.profile is not None:
@@ -359,7 +383,10 @@ def _bench_ingest(
                             f"py-spy ({profile.mode}) over the pipeline phase: {pipeline.profile}"
                         )
                         print("\n".join(profiling.top(pipeline.profile, profile.form)))
-                    noop = _measured(noop_stage, noop_workers, env, orders, None, "no-op chain")
+                    noop = _measured(
+                        noop_stage, noop_workers, env, orders, None, "no-op chain", None,
+                        min_seconds,
+                    )  # fmt: skip
                     print(noop.line())
                     pairs.append((pipeline, noop))
                     if rounds > 1:
@@ -371,7 +398,9 @@ def _bench_ingest(
         ratios = [p.rate / n.rate for p, n in pairs]
         pipeline_rate = median(p.rate for p, _ in pairs)
         paced = max(10.0, pipeline_rate / 2)
-        latency_workers = _started(pipeline_stage, env, processes, threads, paced)
+        latency_workers = _started(
+            pipeline_stage, env, processes, threads, paced, min(WARM_UP, latency_orders)
+        )
         try:
             latency = _measured(
                 pipeline_stage, latency_workers, env, latency_orders, paced, f"at {paced:.0f}/s"
@@ -388,10 +417,9 @@ def _bench_ingest(
         if rounds == 1
         else f"median of {rounds} rounds: {' '.join(f'{r:.2f}' for r in ratios)}; "
     )
+    agree = f"; rounds within ±{spread:.2f} of it" if rounds > 1 else ""
     print(
         f"ratio {median(ratios):.2f} ({each}pipeline {pipeline_rate:.1f} orders/s, "
-        f"no-op chain {median(n.rate for _, n in pairs):.1f} orders/s)"
+        f"no-op chain {median(n.rate for _, n in pairs):.1f} orders/s){agree}"
     )
-    if rounds > 1:
-        print(f"rounds agree within ±{spread:.2f} of their median")
     return 0

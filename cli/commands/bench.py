@@ -38,7 +38,13 @@ def register(commands: Commands) -> None:
         "--rounds",
         type=_positive,
         metavar="N",
-        help="rounds of pipeline then no-op chain; the ratio is their median (default 3)",
+        help="rounds of pipeline then no-op chain; the ratio is their median (default 5)",
+    )
+    ingest.add_argument(
+        "--min-seconds",
+        type=float,
+        metavar="S",
+        help="each phase of a round repeats batches of --orders until S seconds (default 15)",
     )
     spy = ingest.add_argument_group("profile (py-spy over the worker processes, pipeline phase)")
     spy.add_argument("--profile", type=Path, metavar="DIR", help="write the recording into DIR")
@@ -94,7 +100,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
             window=args.soak_window,
             threads=threads,
         )
-    from benchmarks.ingest import ROUNDS, bench_ingest
+    from benchmarks.ingest import MIN_SECONDS, ROUNDS, bench_ingest
     from benchmarks.profile import Profile
 
     profile = None
@@ -107,6 +113,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
         profile=profile,
         latency_orders=args.latency_orders,
         rounds=args.rounds or ROUNDS,
+        min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds,
     )
 
 
