@@ -8,6 +8,7 @@ import json
 from sqlalchemy import Engine
 
 from adapters.persistence.engine import make_engine
+from adapters.persistence.merchants import merchant_exists
 from adapters.queries.reservations import reservation_page, verify_reservations
 from adapters.settings import Settings
 from domain.reservations import Reservation
@@ -60,6 +61,8 @@ def list_reservations(
     merchant: str | None, offer: str | None, sku: str | None, *, as_json: bool
 ) -> int:
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    if merchant is not None and not merchant_exists(engine, merchant):
+        raise SystemExit(f"oms: no merchant {merchant} (--merchant)")  # as the API's 400
     print_reservations(engine, merchant, offer, sku, as_json=as_json)
     return 0
 

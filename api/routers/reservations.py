@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from adapters.persistence.merchants import merchant_exists
 from adapters.queries.reservations import reservation_page
 from api.auth import Context, Merchant, Operator
 from api.errors import ERRORS, ApiError, Problem
@@ -33,7 +34,10 @@ Sku = Annotated[
     Query(min_length=1, max_length=255, pattern=PRINTABLE, description="SKU (items with no offer)"),
 ]
 BOTH: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "offer and sku together (a reservation has one)"}
+    400: {
+        "model": Problem,
+        "description": "offer and sku together (a reservation has one), or an unknown merchant",
+    }
 }
 
 
@@ -50,6 +54,9 @@ def _answer(
     found = reservation_page(
         ctx.engine, merchant=merchant, offer=offer, sku=sku, offset=pages.offset, limit=pages.limit
     )
+    if merchant is not None and found.count == 0 and not merchant_exists(ctx.engine, merchant):
+        # as an unknown channel or queue (spec 11): a filter naming no merchant is a 400
+        raise ApiError(400, f"unknown merchant {merchant!r}")
     results = [r.as_dict() for r in found.results]
     return JSONResponse(paged(request, pages, found.count, results))
 

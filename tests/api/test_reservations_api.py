@@ -65,3 +65,6 @@ def test_operator_list_filters_pages_and_is_the_cli_query(
     assert both.status_code == 400
     assert both.json()["detail"].startswith("give offer or sku, not both")
     assert get(api, keys.operator, ALL, sku="SKU-LAMP").json()["count"] == 0  # it has an offer
+    unknown = get(api, keys.operator, ALL, merchant="NO-SUCH-MERCHANT")
+    assert unknown.status_code == 400
+    assert unknown.json() == {"detail": "unknown merchant 'NO-SUCH-MERCHANT'"}

@@ -186,6 +186,8 @@ def test_cli_lists_and_verify_names_each_offer_that_differs(db: tuple[str, Engin
     rows = json.loads(shown.stdout)
     assert [(r["product_offer_reference"], r["sku"]) for r in rows] == [("offer-77", None)]
     assert rows == [r.as_dict() for r in reservation_page(engine, merchant="MER000005").results]
+    unknown = oms(url, "reservations", "--merchant", "NOPE")
+    assert (unknown.returncode, unknown.stderr.strip()) == (1, "oms: no merchant NOPE (--merchant)")
     table = oms(url, "reservations", "--offer", "offer-13").stdout
     assert "MER000002" in table and "offer offer-13" in table and "offer-77" not in table
     r = t.product_offer_reservations.c
