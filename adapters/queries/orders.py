@@ -32,7 +32,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text
 from adapters.persistence.merchants import SqlMerchantProcessRepository
 from adapters.persistence.prepared_reads import ReadStatement
-from adapters.queries.merchant_orders import offered
+from adapters.queries.merchant_orders import offered, reserves
 from domain.merchant_oms import Process
 from domain.model import TOTAL_NAMES, CargoCompany, Expense, is_marketplace_type
 from domain.money import rate_of
@@ -316,6 +316,7 @@ def _merchant_order(
                 "omnitron_item_id": item.omnitron_id,
                 "state": item.state,
                 "process": item.process,
+                "reserves": reserves(processes.get(item.process), item.state),
             }
             for item in items
         ],

@@ -37,6 +37,9 @@ TABLES = {
     "merchant_transitions",
     "merchant_order_items",
     "merchant_transition_log",
+    "merchant_process_states",
+    "product_offer_reservations",
+    "reserved_items",
     "alembic_version",
 }
 
