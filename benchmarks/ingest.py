@@ -27,6 +27,7 @@ from adapters.messaging.publisher import INGEST, publish
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
+from adapters.queries.reservations import verify_reservations
 from adapters.settings import Settings
 from benchmarks import cpu
 from benchmarks import profile as profiling
@@ -408,6 +409,11 @@ def _bench_ingest(
         finally:
             _stop(latency_workers)
         print(latency.line() + "  (pipeline latency at half its throughput)")
+        # what the concurrent splits stored, checked against the items (spec 9.5)
+        differ = verify_reservations(engine)
+        print(f"reservations: {len(differ)} offer(s) differ from their items after the run")
+        for difference in differ[:10]:
+            print(f"  {difference.line()}")
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
