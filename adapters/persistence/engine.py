@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from adapters.persistence.pool import IdleClosingPool
 from adapters.settings import database_url_with_driver
+
+DEFAULT_IDLE_SECONDS = 10.0
+
+
+def idle_seconds() -> float:
+    """OMS_DB_IDLE_SECONDS (default 10; 0 keeps idle connections open)."""
+    raw = os.environ.get("OMS_DB_IDLE_SECONDS", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_IDLE_SECONDS
+    except ValueError:
+        return DEFAULT_IDLE_SECONDS
 
 
 def make_engine(
     url: str, *, pool_size: int = 10, connect_timeout: int = 10, pool_timeout: float = 30.0
 ) -> Engine:
+    """`pool_size` is the most connections the engine ever holds at once (its budget, spec 13);
+    they are opened when needed and closed after OMS_DB_IDLE_SECONDS unused (pool.py)."""
     url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        poolclass=IdleClosingPool,
+        pool_size=max(1, pool_size),
         # No pre-ping: it costs a round trip per transaction. A connection that died is
         # discarded when it fails; the message fails with it and dramatiq retries it.
         pool_recycle=1800,
@@ -29,6 +44,8 @@ def make_engine(
         hide_parameters=True,
         connect_args={"connect_timeout": connect_timeout, "application_name": "oms"},
     )
+    engine.pool.idle_seconds = idle_seconds()  # type: ignore[attr-defined]  # (dispose keeps it)
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
