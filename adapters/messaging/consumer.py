@@ -13,12 +13,22 @@ from typing import Any
 
 import pika
 import structlog
-from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
-from dramatiq.common import current_millis, q_name
+from dramatiq.brokers.rabbitmq import (
+    DEAD_MESSAGE_TTL,
+    RabbitmqBroker,
+    _RabbitmqConsumer,
+    _RabbitmqMessage,
+)
+from dramatiq.common import current_millis, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
 
 from adapters.messaging import envelope
+from adapters.messaging.nodes import (
+    DEFAULT_DELIVERY_LIMIT,
+    dead_letter_queue_arguments,
+    work_queue_arguments,
+)
 
 log = structlog.get_logger(__name__)
 RecordRejected = Callable[[dict[str, Any], str], None]
@@ -32,11 +42,25 @@ def requeue_instead_of_ack(message: Any) -> None:
 
 class GuardedRabbitmqBroker(RabbitmqBroker):
     def __init__(
-        self, *, record_rejected: RecordRejected | None, max_eta_ahead_ms: int, **kwargs: Any
-    ) -> None:
+        self, *, record_rejected: RecordRejected | None, max_eta_ahead_ms: int,
+        queue_type: str = "classic", delivery_limit: int = DEFAULT_DELIVERY_LIMIT, **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.record_rejected = record_rejected
         self.max_eta_ahead_ms = max_eta_ahead_ms
+        self.queue_type = queue_type
+        self.delivery_limit = delivery_limit
+
+    def _build_queue_arguments(self, queue_name: str) -> dict[str, Any]:
+        """`q` and `q.DQ`: dramatiq's arguments, quorum ones with OMS_QUEUE_TYPE=quorum."""
+        return work_queue_arguments(xq_name(queue_name), self.queue_type, self.delivery_limit)
+
+    def _declare_xq_queue(self, queue_name: str) -> Any:
+        return self.channel.queue_declare(
+            queue=xq_name(queue_name),
+            durable=True,
+            arguments=dead_letter_queue_arguments(DEAD_MESSAGE_TTL, self.queue_type),
+        )
 
     @property
     def consumer_class(self) -> type[_RabbitmqConsumer]:
