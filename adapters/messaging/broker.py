@@ -39,8 +39,14 @@ def _with_defaults(url: str) -> list[str]:
     )  # fmt: skip
 
 
+PUBLISH_RETRY_SECONDS = 30.0  # a quorum queue's leader election, a node's loss (nodes.py)
+
+
 def build_broker(
-    url: str, extra_middleware: list[Middleware], record_rejected: RecordRejected | None = None
+    url: str,
+    extra_middleware: list[Middleware],
+    record_rejected: RecordRejected | None = None,
+    publish_retry_seconds: float = PUBLISH_RETRY_SECONDS,
 ) -> dramatiq.Broker:
     """extra_middleware is placed before Retries, so its after-hooks see the final verdict.
     TimeLimit comes last, so its after-hook (after-hooks run in reverse) disarms the limit
@@ -71,5 +77,6 @@ def build_broker(
             max_eta_ahead_ms=MAX_ETA_AHEAD_MS,
             queue_type=queue_type(),
             delivery_limit=delivery_limit(),
+            publish_retry_seconds=publish_retry_seconds,
         )
     return broker

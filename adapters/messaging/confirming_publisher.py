@@ -132,7 +132,9 @@ class ConfirmingPublisher:
             if not job.begin():
                 continue
             try:
-                broker = broker or build_broker(self._url, [])
+                # a request waits for its publish: a few seconds of retries at most (a quorum
+                # queue's new leader), else 503
+                broker = broker or build_broker(self._url, [], publish_retry_seconds=3.0)
                 broker.enqueue(job.message)
                 connected = True
             except BaseException as error:  # handed to the waiting request

@@ -7,6 +7,7 @@ choke on it, and the queue goes on. And a message whose retry could not be store
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -43,13 +44,40 @@ def requeue_instead_of_ack(message: Any) -> None:
 class GuardedRabbitmqBroker(RabbitmqBroker):
     def __init__(
         self, *, record_rejected: RecordRejected | None, max_eta_ahead_ms: int,
-        queue_type: str = "classic", delivery_limit: int = DEFAULT_DELIVERY_LIMIT, **kwargs: Any,
+        queue_type: str = "classic", delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+        publish_retry_seconds: float = 0.0, **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
+        self.publish_retry_seconds = publish_retry_seconds
         self.record_rejected = record_rejected
         self.max_eta_ahead_ms = max_eta_ahead_ms
         self.queue_type = queue_type
         self.delivery_limit = delivery_limit
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        """dramatiq's enqueue (six attempts, each on a new connection: the next node of the
+        list when the node went away). When the broker nacked them (while a quorum queue elects
+        a new leader after its node died, a few seconds, it nacks publishes and six quick
+        attempts all fall in that window), tried again for up to `publish_retry_seconds` with
+        a growing pause. Quorum queues only (a classic queue nacks for good reasons). A
+        broker that cannot be reached at all is not waited for here (the six attempts already
+        went through every node). A publish that was nacked and sent
+        again is at worst a duplicate, which the idempotent consumers absorb."""
+        deadline = time.monotonic() + self.publish_retry_seconds
+        pause = 0.25
+        while True:
+            try:
+                return super().enqueue(message, delay=delay)
+            except ConnectionClosed as error:
+                # quorum queues only: a classic queue nacks for good reasons (a length limit
+                # with reject-publish), and its publisher must hear it at once
+                nacked = isinstance(error.message, pika.exceptions.NackError)
+                quorum = self.queue_type == "quorum"
+                if not (nacked and quorum) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("publish.retrying", error=str(error)[:200], pause_s=pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     def _build_queue_arguments(self, queue_name: str) -> dict[str, Any]:
         """`q` and `q.DQ`: dramatiq's arguments, quorum ones with OMS_QUEUE_TYPE=quorum."""
