@@ -14,16 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import Engine, func, select, text
 
 from adapters.messaging.broker import build_broker
 from adapters.messaging.outbox_relay import SWEEP_LOCK, OutboxRelay
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
+from adapters.persistence.api_tokens import MERCHANT, OPERATOR, create_token
 from adapters.persistence.engine import make_engine
 from cli.generate import generate_orders
 from cli.main import main
 from tests import services
+from tests.api.server import ISSUED_KEYS, ApiServer
 from tests.e2e.pipeline import (
     Pipeline,
     assert_stored_exactly,
@@ -88,7 +91,7 @@ def test_the_order_flow_runs_through_pgbouncer_in_transaction_mode(
         )  # fmt: skip
         summary = json.loads(packed.stdout)
         assert summary["applied"] == summary["found"] >= len(bodies)
-        ids = package_ids(pooled, channel["id"])
+        ids = package_ids(pooled, int(str(channel["id"])))
 
         def reported() -> int:
             with pooled.connect() as c:
@@ -107,12 +110,44 @@ def test_the_order_flow_runs_through_pgbouncer_in_transaction_mode(
 
         shown = json.loads(pipeline.run_oms("show", "order", bodies[0]["number"], "--json").stdout)
         assert {p["status"] for p in shown["packages"]} == {"packed"}
+        _the_api_reads_through_the_pooler(postgres_url, bouncer, rabbitmq_url, pooled, tmp_path,
+                                          bodies[0])  # fmt: skip
     finally:
         pipeline.stop()
         omnitron.stop()
     logs = "".join(path.read_text(errors="replace") for path in tmp_path.glob("*.log"))
     assert "prepared statement" not in logs  # no PREPARE went through the pooler
     assert "advisory" not in logs
+
+
+def _the_api_reads_through_the_pooler(
+    postgres_url: str, bouncer: int, rabbitmq_url: str, pooled: Engine, tmp_path: Path,
+    body: dict[str, Any],
+) -> None:  # fmt: skip
+    """`oms api` (two uvicorn workers) on the pooled URL: an order, its history, a merchant's
+    list, each answered from the database through PgBouncer."""
+    _, operator = create_token(pooled, kind=OPERATOR, name="pooled ops")
+    merchant = str(body["items"][0].get("merchant_reference") or "MAIN")
+    _, shop = create_token(pooled, kind=MERCHANT, name="pooled shop", merchant_reference=merchant)
+    ISSUED_KEYS.extend([operator, shop])
+    server = ApiServer(through(bouncer, postgres_url), rabbitmq_url, tmp_path, workers=2)
+    server.env["OMS_DATABASE_POOLER"] = "pgbouncer"
+    server.start()
+    try:
+        ops = {"Authorization": f"Token {operator}"}
+        order = requests.get(f"{server.url}/api/v1/orders/{body['number']}/", headers=ops,
+                             timeout=30)  # fmt: skip
+        assert order.status_code == 200, order.text
+        assert order.json()["number"] == body["number"]
+        history = requests.get(
+            f"{server.url}/api/v1/orders/{body['number']}/history/", headers=ops, timeout=30
+        )
+        assert history.status_code == 200, history.text
+        mine = requests.get(f"{server.url}/api/v1/merchant/orders/",
+                            headers={"Authorization": f"Token {shop}"}, timeout=30)  # fmt: skip
+        assert mine.status_code == 200, mine.text
+    finally:
+        server.stop()
 
 
 def package_ids(engine: Engine, channel_id: int) -> list[int]:
