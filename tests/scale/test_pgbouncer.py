@@ -110,6 +110,13 @@ def test_the_order_flow_runs_through_pgbouncer_in_transaction_mode(
 
         shown = json.loads(pipeline.run_oms("show", "order", bodies[0]["number"], "--json").stdout)
         assert {p["status"] for p in shown["packages"]} == {"packed"}
+        exported = pipeline.run_oms("export", "merchant-orders", "--out", str(tmp_path / "csv"))
+        assert exported.returncode == 0, exported.stderr  # a server-side cursor, in its transaction
+        rows = sum(
+            len(path.read_text().splitlines()) - 1
+            for path in (tmp_path / "csv").glob("*/merchant-orders.csv")
+        )
+        assert rows >= len(ids)  # this test's merchant orders, and earlier tests' in this database
         _the_api_reads_through_the_pooler(postgres_url, bouncer, rabbitmq_url, pooled, tmp_path,
                                           bodies[0])  # fmt: skip
     finally:
