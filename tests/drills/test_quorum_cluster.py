@@ -254,6 +254,7 @@ def test_publishers_go_to_the_next_node_when_theirs_is_gone(cluster: Cluster) ->
     cluster.kill(victim)
     try:
         from adapters.messaging.broker import build_broker
+        from adapters.messaging.confirming_publisher import ConfirmingPublisher
         from adapters.messaging.publisher import publish
 
         broker = build_broker(",".join([f"{victim.url}/{VHOST}", url]), [])
@@ -263,10 +264,16 @@ def test_publishers_go_to_the_next_node_when_theirs_is_gone(cluster: Cluster) ->
                 publish(broker, "oms.failover", "nobody", {"n": n})
         finally:
             broker.close()
+        api = ConfirmingPublisher(",".join([f"{victim.url}/{VHOST}", url]), timeout=2.0)
+        try:  # the API's publisher: the same node list, its own fail-fast connection
+            for n in range(5):
+                api.publish("oms.failover", "nobody", {"api": n})
+        finally:
+            api.close()
         connection = pika.BlockingConnection(pika.URLParameters(f"{cluster.nodes[0].url}/{VHOST}"))
         try:
             depth = connection.channel().queue_declare("oms.failover", passive=True)
-            assert depth.method.message_count == 20
+            assert depth.method.message_count == 25
         finally:
             connection.close()
     finally:
