@@ -1,5 +1,6 @@
-"""What request handlers share in one process: settings, the database engine and the broker
-publisher, all created lazily (building the app, e.g. for the OpenAPI document, connects to
+"""What request handlers share in one process: settings, the database engine (and its
+autocommit view for reads), the broker publisher, the API keys seen in the last second and the
+health state, all created lazily (building the app, e.g. for the OpenAPI document, connects to
 nothing)."""
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from adapters.messaging.confirming_publisher import ConfirmingPublisher
+from adapters.persistence.api_tokens import KeyCache
 from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
+from api.health import HealthState
 
 DEFAULT_WAIT_SECONDS = 10.0
 
@@ -24,8 +27,11 @@ class ApiContext:
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     poll_seconds: float = 0.1
     _engine: Engine | None = None
+    _reads: Engine | None = None
     _publisher: ConfirmingPublisher | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    keys: KeyCache = field(default_factory=KeyCache)
+    health: HealthState | None = None
 
     @classmethod
     def from_env(cls) -> ApiContext:
@@ -46,6 +52,25 @@ class ApiContext:
             return self._engine
 
     @property
+    def reads(self) -> Engine:
+        """The engine for reads (and key lookups): its connections in autocommit, so a read
+        opens no transaction and none is rolled back when its connection returns to the pool.
+        On SQLite, the engine itself."""
+        engine = self.engine
+        with self._lock:
+            if self._reads is None:
+                self._reads = engine
+                if engine.dialect.name == "postgresql":
+                    self._reads = make_engine(
+                        self.settings.database_url,
+                        pool_size=self.settings.api_db_connections,  # the budget (spec 13)
+                        connect_timeout=2,
+                        pool_timeout=5,
+                        autocommit=True,
+                    )
+            return self._reads
+
+    @property
     def publisher(self) -> ConfirmingPublisher:
         with self._lock:
             if self._publisher is None:
@@ -53,13 +78,23 @@ class ApiContext:
             return self._publisher
 
     def close(self) -> None:
+        if self.health is not None:
+            self.health.stop()
         with self._lock:
             if self._publisher is not None:
                 self._publisher.close()
             if self._engine is not None:
                 self._engine.dispose()
+            if self._reads is not None:
+                self._reads.dispose()
 
 
-def context(request: Request) -> ApiContext:
+async def context(request: Request) -> ApiContext:
+    """The dependency (async: FastAPI runs a plain `def` dependency in its threadpool, one
+    thread hop per dependency and request)."""
+    return context_of(request)
+
+
+def context_of(request: Request) -> ApiContext:
     found: ApiContext = request.app.state.context
     return found

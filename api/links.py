@@ -10,12 +10,12 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.context import context
+from api.context import context_of
 
 
 def absolute(request: Request, path: str, query: str = "") -> str:
     """`path` (starting with /) and `query` (without ?) under the public base URL."""
-    public = context(request).settings.api_public_url
+    public = context_of(request).settings.api_public_url
     base = public if public is not None else str(request.base_url).rstrip("/")
     return f"{base}{path}?{query}" if query else f"{base}{path}"
 

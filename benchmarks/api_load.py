@@ -1,5 +1,7 @@
-"""A small load generator for the HTTP API on loopback: N threads, one keep-alive connection
-each, for a bounded time; prints requests/s, status counts and latency percentiles. It reads the
+"""A small load generator for the HTTP API on loopback: wrk when it is installed (`apt-get
+install wrk`; `oms bench api` is the full benchmark, issue 22), else N Python threads, one
+keep-alive connection each, for a bounded time; prints requests/s, status counts and latency
+percentiles. It reads the
 merchant portal's merchant order page, `GET /api/v1/merchant/orders/{reference}/`.
 
 Self-contained (a scratch database and vhost of its own, cli/scratch.py, removed at the end: one
@@ -21,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -69,6 +72,20 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def run_load(url: str, path: str, key: str, threads: int, seconds: float) -> int:
+    """wrk when it is installed (benchmarks/wrk.py: a C client, one connection per thread
+    here too); else this module's Python threads, which share the cores with the server and
+    so measure themselves as much as it."""
+    if shutil.which("wrk") is not None:
+        from benchmarks.wrk import run_wrk
+
+        load = run_wrk(url + path, key, threads=min(threads, 2), connections=threads,
+                       seconds=max(1, round(seconds)))  # fmt: skip
+        print(f"GET {path} (wrk -t{min(threads, 2)} -c{threads} -d{max(1, round(seconds))}s)")
+        print(f"{load.requests} requests: {load.requests_per_second:.0f} req/s")
+        print(f"non-2xx: {load.non_2xx}, socket errors: {load.socket_errors}")
+        print(f"latency ms: p50 {load.p50_ms:.1f}, p99 {load.p99_ms:.1f}")
+        return 0 if load.non_2xx == 0 and load.socket_errors == 0 else 1
+    print("wrk not found (apt-get install wrk): Python threads generate the load")
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
@@ -124,15 +141,19 @@ def seed(database_url: str) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def api_server(database_url: str, broker_url: str, workers: int) -> Iterator[str]:
+def api_server(
+    database_url: str, broker_url: str, workers: int, tree: Path = ROOT
+) -> Iterator[str]:
+    """`oms api --workers N` on a free loopback port, from `tree` (this checkout, or another
+    one's code: `oms bench api --api-tree`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     env = {**os.environ, "OMS_DATABASE_URL": database_url, "OMS_BROKER_URL": broker_url,
-           "OMS_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}  # fmt: skip
+           "OMS_LOG_LEVEL": "WARNING", "PYTHONPATH": str(tree)}  # fmt: skip
     argv = [sys.executable, "-m", "cli.main", "api", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
+        argv, env=env, cwd=tree, stdout=subprocess.DEVNULL, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     try:

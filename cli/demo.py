@@ -174,7 +174,7 @@ def _flow(valid: list[dict[str, Any]], mode: str, simulator: Any, log_file: str)
     started = time.monotonic()
 
     def views() -> list[dict[str, Any]]:
-        found = (find_orders(SqlUnitOfWork(engine), o["number"], o["channel"]["id"]) for o in valid)
+        found = (find_orders(engine, o["number"], o["channel"]["id"]) for o in valid)
         return [v[0] for v in found]
 
     try:

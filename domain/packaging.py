@@ -83,10 +83,15 @@ class StatusReport:
 def package_tracking_number(order: Order, items: list[OrderItem]) -> str | None:
     """The items' own tracking number when every item of the package carries the same one,
     else the order's."""
-    numbers = {item.tracking_number for item in items}
+    return tracking_number_of(order.tracking_number, [item.tracking_number for item in items])
+
+
+def tracking_number_of(order_number: str | None, item_numbers: list[str | None]) -> str | None:
+    """`package_tracking_number` from the numbers alone (the read models have no aggregates)."""
+    numbers = set(item_numbers)
     if len(numbers) == 1 and None not in numbers:
         return numbers.pop()
-    return order.tracking_number
+    return order_number
 
 
 def pack(package: Package, order: Order) -> list[OrderItem]:

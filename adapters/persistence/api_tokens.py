@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from adapters.persistence import tables as t
+from adapters.persistence.prepared_reads import ReadStatement
 
 OPERATOR = "operator"
 MERCHANT = "merchant"
@@ -97,14 +99,60 @@ def revoke_token(engine: Engine, token_id: int) -> bool:
     return done.rowcount == 1
 
 
+_c = t.api_tokens.c
+# built once (prepared on PostgreSQL); `key_hash` is unique, so this is one index lookup
+SELECT_PRINCIPAL = ReadStatement(
+    select(_c.id, _c.kind, _c.name, _c.merchant_reference).where(
+        _c.key_hash == bindparam("key_hash"), _c.revoked_at.is_(None)
+    )
+)
+
+
 def principal_for(engine: Engine, key: str) -> Principal | None:
     """The live token's owner for this key, or None (unknown or revoked)."""
-    c = t.api_tokens.c
-    query = select(c.id, c.kind, c.name, c.merchant_reference).where(
-        c.key_hash == hash_key(key), c.revoked_at.is_(None)
-    )
+    return _principal(engine, hash_key(key))
+
+
+def _principal(engine: Engine, key_hash: str) -> Principal | None:
     with engine.connect() as connection:
-        row = connection.execute(query).first()
+        found = SELECT_PRINCIPAL.rows(connection, {"key_hash": key_hash})
+    row = found[0] if found else None
     return (
         None if row is None else Principal(int(row.id), row.kind, row.name, row.merchant_reference)
     )
+
+
+KEY_TTL_SECONDS = 1.0
+
+
+class KeyCache:
+    """What the keys seen in the last `ttl` seconds belong to (None: unknown or revoked), by
+    their sha256: at most one indexed lookup per key per second, and a key revoked is refused
+    within `ttl`. Unknown keys are remembered too (a flood of one bad key costs one lookup a
+    second). At most `size` keys; when full it starts again empty. The key itself is never
+    kept, only its hash."""
+
+    def __init__(self, ttl: float = KEY_TTL_SECONDS, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def cached(self, key: str) -> tuple[bool, Principal | None]:
+        """(True, its answer) when the key was looked up less than `ttl` ago, else (False,
+        None): no database, so callable on an event loop."""
+        entry = self._entries.get(hash_key(key))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
+    def principal(self, engine: Engine, key: str) -> Principal | None:
+        digest = hash_key(key)
+        now = time.monotonic()
+        entry = self._entries.get(digest)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        found = _principal(engine, digest)
+        if len(self._entries) >= self.size:
+            self._entries = {}
+        self._entries[digest] = (now + self.ttl, found)
+        return found

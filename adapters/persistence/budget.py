@@ -9,7 +9,8 @@ moment (pool.py keeps it at that and gives idle ones back):
 - ingest, split: only the thread leading a group commit holds one (the others wait for it,
   holding none), plus the marking thread and one dead-letter record at a time;
 - scheduler: its tick, plus the marking thread; outbox sweeper and dead-letter keeper: one;
-- api: OMS_API_DB_CONNECTIONS per uvicorn worker process (requests beyond that wait, then 503).
+- api: per uvicorn worker process, OMS_API_DB_CONNECTIONS for reads (autocommit) and as many for
+  the rest (command outcomes, dead letters, cargo conditions); requests beyond wait, then 503.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ THREADED = ("packaging", "report", "poll", "merchant")
 PROCESS_TYPES = (*GROUPED, *THREADED, "scheduler", "outbox", "deadletters", "api")
 MARKS_THREAD = 1  # outbox_relay.PublishedMarks: one UPDATE per flush, on a thread of its own
 GROUP_CONNECTIONS = 1 + MARKS_THREAD + 1  # the leader, the marks, one dead-letter record
+API_ENGINES = 2  # api/context.py: the reads' engine (autocommit) and the other one
 
 
 def stage_pool(stage: str, threads: int) -> int:
@@ -49,7 +51,7 @@ def per_process(kind: str, settings: Settings, api_workers: int = 2) -> int:
     if kind in ("outbox", "deadletters"):
         return 1
     if kind == "api":
-        return api_workers * settings.api_db_connections
+        return api_workers * API_ENGINES * settings.api_db_connections
     raise ValueError(f"unknown process type {kind!r}; known: {', '.join(PROCESS_TYPES)}")
 
 

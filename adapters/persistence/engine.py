@@ -24,13 +24,26 @@ def idle_seconds() -> float:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, connect_timeout: int = 10, pool_timeout: float = 30.0
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: int = 10,
+    pool_timeout: float = 30.0,
+    autocommit: bool = False,
 ) -> Engine:
     """`pool_size` is the most connections the engine ever holds at once (its budget, spec 13);
-    they are opened when needed and closed after OMS_DB_IDLE_SECONDS unused (pool.py)."""
+    they are opened when needed and closed after OMS_DB_IDLE_SECONDS unused (pool.py).
+
+    `autocommit` (PostgreSQL): an engine for reads only. Its connections are in autocommit
+    from the start (set once per connection: switching a pooled connection per checkout cost
+    two round trips), so a read opens no transaction and its connection goes back to the pool
+    with no ROLLBACK. (psycopg2's autocommit is the client's: it sends no SET, so it works
+    through a transaction-pooling PgBouncer.) SQLite (the embedded demo) ignores it: its
+    connections begin their own transactions (BEGIN IMMEDIATE)."""
     url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = create_engine(
         url,
         poolclass=IdleClosingPool,
@@ -43,6 +56,7 @@ def make_engine(
         # error, which reaches tracebacks, logs and retry options, names the SQL only
         hide_parameters=True,
         connect_args={"connect_timeout": connect_timeout, "application_name": "oms"},
+        **extra,
     )
     engine.pool.idle_seconds = idle_seconds()  # type: ignore[attr-defined]  # (dispose keeps it)
     return engine

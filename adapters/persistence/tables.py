@@ -69,6 +69,7 @@ orders = Table(
     Column("split", Boolean, nullable=False, server_default=text("false")),
     Column("received_at", TimeStamp, nullable=False),
     UniqueConstraint("channel_id", "number"),
+    Index("ix_orders_number", "number"),  # a number without its channel (0013)
 )
 
 order_items = Table(
@@ -118,6 +119,10 @@ merchant_orders = Table(
     *_totals(),
     Column("created_at", TimeStamp, nullable=False),
     UniqueConstraint("channel_id", "reference"),
+    Index("ix_merchant_orders_reference", "reference"),
+    Index(
+        "ix_merchant_orders_merchant", "merchant_reference", "id"
+    ),  # one merchant's, newest first
 )
 
 packages = Table(
@@ -134,6 +139,7 @@ packages = Table(
     Column("polled_at", TimeStamp),
     UniqueConstraint("channel_id", "number"),
     Index(None, "status"),
+    Index("ix_packages_number", "number"),
     # the poll claim reads only due packages, in id order from its cursor: its cost follows
     # them, not all packages
     Index(
@@ -345,6 +351,7 @@ merchant_transition_log = Table(
     Column("body_sha256", String(64)),
     # a redelivered message finds its first outcomes; rows of no message (the pipeline's and
     # the poll's events) never clash, and are not in the index (migration 0011)
+    Index("ix_merchant_transition_log_reference", "merchant_order_reference"),  # 0013
     Index(
         "uq_merchant_transition_log_message_id_item_reference",
         "message_id",

@@ -12,12 +12,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from adapters.persistence import tables as t
-from adapters.persistence.unit_of_work import SqlUnitOfWork
-from adapters.queries.orders import lookup
-from domain.model import Order
+from adapters.persistence.prepared_reads import ReadStatement
+from adapters.persistence.tables import TimeStamp
+from adapters.queries.orders import order_ids_for
 from domain.polling import POLL_SLUG
 from domain.statuses import OrderStatus, PackageStatus
 
@@ -25,57 +41,165 @@ from domain.statuses import OrderStatus, PackageStatus
 STAGES = ("ingest", "split", "merchant", "packaging", "report", "poll", "dead_letter")
 
 
+_o, _mo, _p = t.orders, t.merchant_orders, t.packages
+_log, _tl, _r, _dl = t.merchant_transition_log, t.transition_log, t.status_reports, t.dead_letters
+ORDER: BindParameter[int] = bindparam("order_id")
+
+
+def _orders(by_channel: bool, dialect: str) -> Any:
+    items = (
+        select(func.count())
+        .where(t.order_items.c.order_id == _o.c.id)
+        .scalar_subquery()
+        .label("items")
+    )
+    return (
+        select(
+            _o.c.id,
+            _o.c.number,
+            _o.c.channel_id,
+            t.channels.c.name.label("channel_name"),
+            _o.c.status,
+            _o.c.received_at,
+            items,
+        )
+        .join(t.channels, t.channels.c.id == _o.c.channel_id)
+        .where(*order_ids_for(by_channel, dialect))
+        .order_by(_o.c.channel_id)
+    )
+
+
+ORDERS = {
+    by_channel: ReadStatement(_orders(by_channel, "sqlite"), _orders(by_channel, "postgresql"))
+    for by_channel in (False, True)
+}
+
+_TEXTS = 9
+_NUMBERS = 2
+
+
+def _row(
+    stage: str, row_id: Any, at: Any, *, at2: Any = None, at3: Any = None, at4: Any = None,
+    texts: dict[int, Any] | None = None, numbers: dict[int, Any] | None = None,
+) -> Any:  # fmt: skip
+    """One branch of the events' UNION ALL: every branch the same columns (stage, its rank,
+    id, four times, nine texts, two numbers), NULL where a stage has nothing."""
+    texts, numbers = texts or {}, numbers or {}
+
+    def moment(value: Any, name: str) -> Any:
+        return (value if value is not None else cast(null(), TimeStamp)).label(name)
+
+    return select(
+        literal(stage, String).label("stage"),
+        literal(STAGES.index(stage), Integer).label("rank"),
+        row_id.label("id"),
+        moment(at, "at"), moment(at2, "at2"), moment(at3, "at3"), moment(at4, "at4"),
+        *(cast(texts.get(i, null()), Text).label(f"s{i}") for i in range(_TEXTS)),
+        *(cast(numbers.get(i, null()), Integer).label(f"n{i}") for i in range(_NUMBERS)),
+    )  # fmt: skip
+
+
+def _merchant_row() -> Any:
+    texts = (
+        _log.c.event, _log.c.outcome, _log.c.source, _log.c.from_state, _log.c.to_state,
+        _log.c.reason, _log.c.merchant_order_reference, _log.c.item_reference,
+        _log.c.message_id,
+    )  # fmt: skip
+    return _row("merchant", _log.c.id, _log.c.created_at, texts=dict(enumerate(texts)))
+
+
+PACKAGE_OF_ORDER = (_p.c.order_id == ORDER,)
+EVENTS = ReadStatement(
+    union_all(
+        _row(
+            "split",
+            _mo.c.id,
+            _mo.c.created_at,
+            texts={0: _mo.c.reference, 1: _mo.c.merchant_reference, 2: _p.c.number},
+        )
+        .select_from(_mo.outerjoin(_p, _p.c.merchant_order_id == _mo.c.id))
+        .where(_mo.c.order_id == ORDER),
+        # the order's own rows, then rows naming one of its merchant orders without the order
+        # (two branches, each on an index: an OR of the two read the whole log)
+        _merchant_row().where(_log.c.order_id == ORDER),
+        _merchant_row().where(
+            _log.c.merchant_order_reference.in_(
+                select(_mo.c.reference).where(_mo.c.order_id == ORDER)
+            ),
+            or_(_log.c.order_id.is_(None), _log.c.order_id != ORDER),
+        ),
+        _row(
+            "packaging",
+            _tl.c.id,
+            _tl.c.created_at,
+            texts={
+                0: _tl.c.slug,
+                1: _tl.c.outcome,
+                2: _p.c.number,
+                5: _tl.c.reason,
+                8: _tl.c.message_id,
+            },
+            numbers={0: _tl.c.from_status, 1: _tl.c.to_status},
+        )
+        .select_from(_tl.join(_p, _p.c.id == _tl.c.package_id))
+        .where(*PACKAGE_OF_ORDER),
+        _row(
+            "report",
+            _r.c.id,
+            _r.c.created_at,
+            at2=_r.c.last_attempt_at,
+            at3=_r.c.sent_at,
+            texts={2: _p.c.number, 5: _r.c.last_answer},
+            numbers={0: _r.c.status, 1: _r.c.attempts},
+        )
+        .select_from(_r.join(_p, _p.c.id == _r.c.package_id))
+        .where(*PACKAGE_OF_ORDER),
+        _row(
+            "dead_letter",
+            _dl.c.id,
+            _dl.c.first_failed_at,
+            at2=_dl.c.last_failed_at,
+            at3=_dl.c.resolved_at,
+            at4=_dl.c.replayed_at,
+            texts={0: _dl.c.queue_name, 5: _dl.c.reason, 8: _dl.c.message_id},
+            numbers={0: _dl.c.failures},
+        ).where(
+            _dl.c.order_number == bindparam("number"),
+            or_(
+                _dl.c.order_channel_id.is_(None), _dl.c.order_channel_id == bindparam("channel_id")
+            ),
+        ),
+    ).order_by(text("rank"), text("id"))
+)
+
+
 def find_histories(engine: Engine, key: str, channel_id: int | None) -> list[dict[str, Any]]:
     """The timeline of each order the key names (an order number, else a package number or a
-    merchant order reference), one per channel unless a channel is given."""
-    uow = SqlUnitOfWork(engine)
-    with uow:
-        orders = lookup(uow, key, channel_id)
+    merchant order reference), one per channel unless a channel is given. Two statements for
+    one order: the order, then every stage's records in one UNION ALL."""
+    params: dict[str, Any] = {"key": key}
+    if channel_id is not None:
+        params["channel_id"] = channel_id
     with engine.connect() as connection:
+        orders = ORDERS[channel_id is not None].rows(connection, params)
         return [history(connection, order) for order in orders]
 
 
-def history(connection: Connection, order: Order) -> dict[str, Any]:
-    assert order.id is not None
-    received = connection.execute(
-        select(t.orders.c.received_at).where(t.orders.c.id == order.id)
-    ).scalar_one()
-    events = [_event(received, "ingest", "ingested", items=len(order.items))]
-    mos = connection.execute(
-        select(
-            t.merchant_orders.c.reference,
-            t.merchant_orders.c.merchant_reference,
-            t.merchant_orders.c.created_at,
-            t.packages.c.id.label("package_id"),
-            t.packages.c.number.label("package"),
-        )
-        .outerjoin(t.packages, t.packages.c.merchant_order_id == t.merchant_orders.c.id)
-        .where(t.merchant_orders.c.order_id == order.id)
-        .order_by(t.merchant_orders.c.id)
-    ).all()
-    events += [
-        _event(
-            mo.created_at,
-            "split",
-            "merchant order created",
-            merchant_order=mo.reference,
-            merchant=mo.merchant_reference,
-            package=mo.package,
-        )
-        for mo in mos
-    ]
-    packages = {mo.package_id: mo.package for mo in mos if mo.package_id is not None}
-    events += _merchant_events(connection, order.id, [mo.reference for mo in mos])
-    events += _transitions(connection, packages)
-    events += _reports(connection, packages)
-    events += _dead_letters(connection, order)
+def history(connection: Connection, order: Any) -> dict[str, Any]:
+    rows = EVENTS.rows(
+        connection, {"order_id": order.id, "number": order.number, "channel_id": order.channel_id}
+    )
+    events = [_event(order.received_at, "ingest", "ingested", items=order.items)]
+    for row in rows:
+        events += BUILDERS[row.stage](row)
     events.sort(key=_by_cause)
+    status = OrderStatus(order.status)
     return {
         "id": order.id,
         "number": order.number,
-        "channel": {"id": order.channel.id, "name": order.channel.name},
-        "status": order.status.name,
-        "status_code": int(order.status),
+        "channel": {"id": order.channel_id, "name": order.channel_name},
+        "status": status.name,
+        "status_code": int(status),
         "events": events,
     }
 
@@ -91,113 +215,69 @@ def _by_cause(event: dict[str, Any]) -> tuple[str, int, str, int]:
     return event["at"], STAGES.index(event["stage"]), "", 0
 
 
-def _merchant_events(
-    connection: Connection, order_id: int, references: list[str]
-) -> list[dict[str, Any]]:
-    log = t.merchant_transition_log
-    rows = connection.execute(
-        select(log)
-        .where(or_(log.c.order_id == order_id, log.c.merchant_order_reference.in_(references)))
-        .order_by(log.c.id)
-    )
+def _split(row: Any) -> list[dict[str, Any]]:
+    return [
+        _event(row.at, "split", "merchant order created", merchant_order=row.s0,
+               merchant=row.s1, package=row.s2)
+    ]  # fmt: skip
+
+
+def _merchant(row: Any) -> list[dict[str, Any]]:
     return [
         _event(
-            row.created_at,
-            "merchant",
-            row.event,
-            outcome=row.outcome,
-            source=row.source,
-            from_state=row.from_state,
-            to_state=row.to_state,
-            reason=row.reason or None,
-            merchant_order=row.merchant_order_reference,
-            item=row.item_reference or None,
-            message_id=row.message_id,
+            row.at, "merchant", row.s0, outcome=row.s1, source=row.s2, from_state=row.s3,
+            to_state=row.s4, reason=row.s5 or None, merchant_order=row.s6, item=row.s7 or None,
+            message_id=row.s8,
         )
-        for row in rows
-    ]
+    ]  # fmt: skip
 
 
-def _transitions(connection: Connection, packages: dict[int, str]) -> list[dict[str, Any]]:
-    log = t.transition_log
-    rows = connection.execute(
-        select(log).where(log.c.package_id.in_(list(packages))).order_by(log.c.id)
-    )
+def _transition(row: Any) -> list[dict[str, Any]]:
     return [
         _event(
-            row.created_at,
-            "poll" if row.slug == POLL_SLUG and row.message_id is None else "packaging",
-            row.slug,
-            outcome=row.outcome,
-            from_state=_package_status(row.from_status),
-            to_state=_package_status(row.to_status),
-            reason=row.reason or None,
-            package=packages.get(row.package_id, row.package_ref),
-            message_id=row.message_id,
+            row.at,
+            "poll" if row.s0 == POLL_SLUG and row.s8 is None else "packaging",
+            row.s0, outcome=row.s1, from_state=_package_status(row.n0),
+            to_state=_package_status(row.n1), reason=row.s5 or None, package=row.s2,
+            message_id=row.s8,
         )
-        for row in rows
-    ]
+    ]  # fmt: skip
 
 
-def _reports(connection: Connection, packages: dict[int, str]) -> list[dict[str, Any]]:
-    reports = t.status_reports
-    rows = connection.execute(
-        select(reports).where(reports.c.package_id.in_(list(packages))).order_by(reports.c.id)
-    )
-    events = []
-    for row in rows:
-        what = f"report {row.status} {OrderStatus(row.status).name}"
-        fields = {"report_id": row.id, "package": packages.get(row.package_id)}
-        events.append(_event(row.created_at, "report", f"{what} queued", **fields))
-        if row.last_attempt_at is None:
-            continue
+def _report(row: Any) -> list[dict[str, Any]]:
+    what = f"report {row.n0} {OrderStatus(row.n0).name}"
+    fields = {"report_id": row.id, "package": row.s2}
+    events = [_event(row.at, "report", f"{what} queued", **fields)]
+    if row.at2 is not None:
+        sent = row.at3 is not None
         events.append(
             _event(
-                row.last_attempt_at,
-                "report",
-                f"{what} sent" if row.sent_at is not None else f"{what} not sent",
-                outcome="sent" if row.sent_at is not None else "failed",
-                attempts=row.attempts,
-                answer=row.last_answer,
-                sent_at=None if row.sent_at is None else _time(row.sent_at),
-                **fields,
+                row.at2, "report", f"{what} sent" if sent else f"{what} not sent",
+                outcome="sent" if sent else "failed", attempts=row.n1, answer=row.s5,
+                sent_at=_time(row.at3) if sent else None, **fields,
             )
-        )
+        )  # fmt: skip
     return events
 
 
-def _dead_letters(connection: Connection, order: Order) -> list[dict[str, Any]]:
-    letters = t.dead_letters
-    rows = connection.execute(
-        select(letters)
-        .where(
-            letters.c.order_number == order.number,
-            or_(
-                letters.c.order_channel_id.is_(None),
-                letters.c.order_channel_id == order.channel.id,
-            ),
-        )
-        .order_by(letters.c.id)
-    )
+def _dead_letter(row: Any) -> list[dict[str, Any]]:
+    outcome = "resolved" if row.at3 is not None else "replayed" if row.at4 is not None else "open"
     return [
         _event(
-            row.first_failed_at,
-            "dead_letter",
-            f"dead-lettered on {row.queue_name}",
-            outcome="resolved"
-            if row.resolved_at is not None
-            else "replayed"
-            if row.replayed_at is not None
-            else "open",
-            reason=row.reason,
-            queue=row.queue_name,
-            failures=row.failures,
-            last_failed_at=_time(row.last_failed_at),
-            dead_letter_id=row.id,
-            message_id=row.message_id,
+            row.at, "dead_letter", f"dead-lettered on {row.s0}", outcome=outcome,
+            reason=row.s5, queue=row.s0, failures=row.n0, last_failed_at=_time(row.at2),
+            dead_letter_id=row.id, message_id=row.s8,
         )
-        for row in rows
-    ]
+    ]  # fmt: skip
+
+
+BUILDERS = {
+    "split": _split,
+    "merchant": _merchant,
+    "packaging": _transition,
+    "report": _report,
+    "dead_letter": _dead_letter,
+}
 
 
 def _package_status(code: int | None) -> str | None:

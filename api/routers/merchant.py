@@ -16,9 +16,8 @@ from fastapi.responses import JSONResponse
 
 from adapters.messaging.message_ids import made_here, new_message_id
 from adapters.messaging.publisher import MERCHANT
-from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
-from adapters.queries.merchant_orders import (
+from adapters.queries.merchant_reads import (
     merchant_order_detail,
     merchant_order_events,
     merchant_order_page,
@@ -84,7 +83,7 @@ def list_merchant_orders(
     created_to: CreatedTo = None,
 ) -> JSONResponse:
     found = merchant_order_page(
-        ctx.engine,
+        ctx.reads,
         _merchant(who),
         state=state,
         created_from=created_from,
@@ -99,7 +98,7 @@ def list_merchant_orders(
 
 @router.get("/orders/{reference}/", response_model=MerchantOrderDetail, responses=NOT_FOUND)
 def get_merchant_order(ctx: Context, who: Merchant, reference: Reference) -> JSONResponse:
-    found = merchant_order_detail(SqlUnitOfWork(ctx.engine), reference, _merchant(who))
+    found = merchant_order_detail(ctx.reads, reference, _merchant(who))
     if found is None:
         raise not_found(reference)
     return JSONResponse(found)
@@ -143,9 +142,7 @@ async def trigger_event(
     request: Request, ctx: Context, who: Merchant, reference: Reference, body: MerchantEventRequest
 ) -> JSONResponse:
     merchant = _merchant(who)
-    known = await run_in_threadpool(
-        merchant_order_events, SqlUnitOfWork(ctx.engine), reference, merchant
-    )
+    known = await run_in_threadpool(merchant_order_events, ctx.reads, reference, merchant)
     if known is None:
         raise not_found(reference)
     if body.event not in known:
@@ -189,7 +186,7 @@ def event_status(
     ctx: Context, who: Merchant, reference: Reference, event_id: uuid.UUID
 ) -> JSONResponse:
     merchant = _merchant(who)
-    if merchant_order_events(SqlUnitOfWork(ctx.engine), reference, merchant) is None:
+    if merchant_order_events(ctx.reads, reference, merchant) is None:
         raise not_found(reference)
     found = merchant_event_status(ctx.engine, str(event_id), merchant, reference)
     if found is None and not made_here(event_id):

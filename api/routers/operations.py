@@ -1,5 +1,6 @@
 """Operations: dead letters (as `oms dlq list/replay`), queues (as `oms queues --json`) and
-`GET /healthz` (no token): 200 when the database and the broker answer, else 503 naming them."""
+`GET /healthz` (no token): 200 when the database and the broker answered the last check, else
+503 naming them; the checks run in the background (api/health.py), not per probe."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from adapters.queries.queues import queue_snapshot
 from api.auth import Context, Operator
 from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
+from api.health import HealthState
 from api.models import DeadLetter, Health, QueueSnapshot, Replayed
 from api.pagination import Paged, PageParams, page_params, paged
 
@@ -117,7 +119,11 @@ def _checks(ctx: ApiContext) -> dict[str, str]:
     responses={503: {"model": Health, "description": "database or broker unavailable"}},
 )
 async def healthz(ctx: Context) -> JSONResponse:
-    checks = await run_in_threadpool(_checks, ctx)
+    if ctx.health is None:
+        ctx.health = HealthState(lambda: _checks(ctx))
+    checks = ctx.health.latest()
+    if checks is None:
+        checks = await run_in_threadpool(ctx.health.first)
     down = [name for name, verdict in checks.items() if verdict != "ok"]
     body: dict[str, object] = {"healthy": not down, "checks": checks}
     if down:

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from adapters.persistence.dead_letters import dead_letters, letter_state
-from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.history import find_histories
 from adapters.queries.listing import channel_exists, order_summaries
 from adapters.queries.orders import find_orders
@@ -49,7 +48,7 @@ def list_orders(
     created_to: CreatedTo = None,
 ) -> JSONResponse:
     found = order_summaries(
-        ctx.engine,
+        ctx.reads,
         channel_id=channel,
         status=status,
         created_from=created_from,
@@ -57,7 +56,7 @@ def list_orders(
         offset=pages.offset,
         limit=pages.limit,
     )
-    if channel is not None and found.count == 0 and not channel_exists(ctx.engine, channel):
+    if channel is not None and found.count == 0 and not channel_exists(ctx.reads, channel):
         raise ApiError(400, f"unknown channel {channel}: no order of it was ever received")
     return JSONResponse(paged(request, pages, found.count, found.rows))
 
@@ -73,7 +72,7 @@ def list_orders(
 def get_order(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
-    found = find_orders(SqlUnitOfWork(ctx.engine), number, channel)
+    found = find_orders(ctx.reads, number, channel)
     return JSONResponse(_one(number, found, ctx.engine, channel))
 
 
@@ -89,7 +88,7 @@ def get_order_history(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
     return JSONResponse(
-        _one(number, find_histories(ctx.engine, number, channel), ctx.engine, channel)
+        _one(number, find_histories(ctx.reads, number, channel), ctx.engine, channel)
     )
 
 

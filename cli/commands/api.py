@@ -44,7 +44,9 @@ def _api(args: argparse.Namespace) -> int:
     from adapters.persistence.budget import check_at_start
 
     settings = Settings.from_env()  # a bad OMS_API_* stops here, named once, not per worker
-    each = settings.api_db_connections
+    from adapters.persistence.budget import API_ENGINES
+
+    each = API_ENGINES * settings.api_db_connections
     check_at_start(
         settings.database_url,
         f"oms api ({args.workers} worker(s) x {each} connections)",

@@ -1,4 +1,5 @@
-"""`oms bench ingest|poll`: thin entries to the benchmarks in benchmarks/ (docs/benchmarks.md)."""
+"""`oms bench ingest|poll|api`: thin entries to the benchmarks in benchmarks/
+(docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,24 @@ def register(commands: Commands) -> None:
     )
     poll_bench.set_defaults(handler=_bench_poll)
 
+    api_bench = bench.add_parser(
+        "api", help="the API's reads under wrk vs a FastAPI floor (apt-get install wrk)"
+    )
+    api_bench.add_argument("--orders", type=_positive, default=1000, help="orders stored")
+    api_bench.add_argument("--workers", type=_positive, default=2, help="uvicorn workers, each")
+    api_bench.add_argument("--rounds", type=_positive, default=1, help="runs per read; medians")
+    api_bench.add_argument("--seconds", type=_positive, default=10, help="wrk -d")
+    api_bench.add_argument("--connections", type=_positive, default=16, help="wrk -c")
+    api_bench.add_argument("--threads", type=_positive, default=2, help="wrk -t")
+    api_bench.add_argument(
+        "--api-tree",
+        type=Path,
+        metavar="DIR",
+        help="measure the `oms api` (and migrations) of another checkout, e.g. one at the "
+        "issue's starting commit (default: this one)",
+    )
+    api_bench.set_defaults(handler=_bench_api)
+
 
 def _bench_ingest(args: argparse.Namespace) -> int:
     from adapters.settings import Settings
@@ -111,4 +130,18 @@ def _bench_poll(args: argparse.Namespace) -> int:
         threads=args.threads,
         batch_size=args.batch_size,
         stored=args.stored,
+    )
+
+
+def _bench_api(args: argparse.Namespace) -> int:
+    from benchmarks.api_bench import bench_api
+
+    return bench_api(
+        orders=args.orders,
+        workers=args.workers,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        connections=args.connections,
+        threads=args.threads,
+        **({"tree": args.api_tree} if args.api_tree else {}),
     )

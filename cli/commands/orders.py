@@ -70,14 +70,13 @@ def _one(
 
 def _show_order(args: argparse.Namespace) -> int:
     from adapters.persistence.engine import make_engine
-    from adapters.persistence.unit_of_work import SqlUnitOfWork
     from adapters.queries.orders import find_orders
 
     engine = make_engine(Settings.from_env().database_url, pool_size=1)
     if args.history:
         return _show_history(engine, args)
     found = [
-        _one(engine, number, args.channel, find_orders(SqlUnitOfWork(engine), number, args.channel))
+        _one(engine, number, args.channel, find_orders(engine, number, args.channel))
         for number in args.numbers
     ]
     document = found[0] if len(found) == 1 else found

@@ -46,7 +46,11 @@ OPERATOR_ENDPOINTS: list[tuple[str, str, Any, int]] = [
     ("POST", "/api/v1/dead-letters/987654321/replay/", None, 404),
     ("GET", "/api/v1/queues/", None, 200),
 ]
-IDS = [f"{method} {path}" for method, path, _, _ in OPERATOR_ENDPOINTS]
+# ids stable across processes (pytest-xdist collects in each worker): no random id in a name
+IDS = [
+    f"{method} {'/api/v1/package-commands/{id}/' if 'package-commands' in path else path}"
+    for method, path, _, _ in OPERATOR_ENDPOINTS
+]
 
 
 def call(api: ApiServer, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:

@@ -182,12 +182,12 @@ def test_an_order_is_found_by_package_number_and_merchant_order_reference(
             .where(t.packages.c.id == order["packages"][1])
         ).one()
     for key in (package_number, reference):
-        (view,) = find_orders(SqlUnitOfWork(engine), key, None)
+        (view,) = find_orders(engine, key, None)
         assert view["number"] == number
         (history,) = find_histories(engine, key, None)
         assert history["number"] == number
-    assert find_orders(SqlUnitOfWork(engine), package_number, 999) == []
-    assert find_orders(SqlUnitOfWork(engine), f"{number}-nothing", None) == []
+    assert find_orders(engine, package_number, 999) == []
+    assert find_orders(engine, f"{number}-nothing", None) == []
 
 
 def test_poll_fired_merchant_events_follow_the_poll_move_that_caused_them(

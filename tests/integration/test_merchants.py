@@ -52,7 +52,7 @@ def two_merchant_order(engine: Engine, **item_status: str) -> dict[str, Any]:
 
 
 def view(engine: Engine, number: str) -> dict[str, Any]:
-    (order,) = find_orders(SqlUnitOfWork(engine), number, None)
+    (order,) = find_orders(engine, number, None)
     return order
 
 

@@ -50,7 +50,7 @@ def arguments(queue: dict[str, object]) -> dict[str, object]:
     raw = queue["arguments"]
     if isinstance(raw, dict):
         return raw
-    return {pair[0]: pair[-1] for pair in raw}  # type: ignore[union-attr]  # [name, type, value]
+    return {pair[0]: pair[-1] for pair in raw}  # type: ignore[attr-defined]  # [name, type, value]
 
 
 def test_every_declared_queue_is_a_quorum_queue_with_at_least_once_dead_letters(
@@ -58,7 +58,7 @@ def test_every_declared_queue_is_a_quorum_queue_with_at_least_once_dead_letters(
 ) -> None:
     broker = build_broker(vhost_url, [])
     try:
-        broker.declare_queue("oms.ingest", ensure=True)
+        broker.declare_queue("oms.ingest", ensure=True)  # type: ignore[call-arg]
     finally:
         broker.close()
     queues = declared(vhost_url)
@@ -89,7 +89,7 @@ def test_a_message_returned_past_the_delivery_limit_is_dead_lettered_not_looped(
     queue = f"oms.poison-{uuid.uuid4().hex[:6]}"
     broker = build_broker(vhost_url, [])
     try:
-        broker.declare_queue(queue, ensure=True)
+        broker.declare_queue(queue, ensure=True)  # type: ignore[call-arg]
         publish(broker, queue, "nobody", {"poison": True})
     finally:
         broker.close()
@@ -117,7 +117,7 @@ def test_a_node_list_publishes_through_the_node_that_answers(vhost_url: str) -> 
     for _ in range(4):  # whichever node a process starts at
         broker = build_broker(both, [])
         try:
-            broker.declare_queue(queue, ensure=True)
+            broker.declare_queue(queue, ensure=True)  # type: ignore[call-arg]
             publish(broker, queue, "nobody", {"n": 1})
         finally:
             broker.close()

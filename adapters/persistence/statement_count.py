@@ -1,0 +1,42 @@
+"""A counting hook: how many SQL statements an engine sends (SQLAlchemy's
+`before_cursor_execute` event), for the read path's statement budget (issue 22) — a test
+asserts it, `oms bench api` prints it per request. Statements the driver runs on its own
+(psycopg2's BEGIN, a ROLLBACK on a connection's return) are not cursor executes: they are
+not counted, and the read engine (`make_engine(…, autocommit=True)`) sends none."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+
+class StatementCounter:
+    """`with StatementCounter(engine, …) as counted: ...; counted.statements` (the SQL texts
+    these engines sent, in order)."""
+
+    def __init__(self, *engines: Engine) -> None:
+        self.engines = list(dict.fromkeys(engines))
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._seen)

@@ -1,0 +1,291 @@
+"""The merchant portal's reads (spec 11), shaped for reading (issue 22): the merchant order page
+in one statement (one row per merchant order item, its merchant order, order, channel, package
+and shipment beside it), the merchant order list in two (the count, then the page's merchant
+orders each with its items' states), and the events a merchant order's processes know in one.
+Never the write side's aggregates; the processes come from their per-engine cache
+(merchants.py). Shared by the API and the web pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Engine,
+    bindparam,
+    exists,
+    func,
+    select,
+)
+
+from adapters.persistence import tables as t
+from adapters.persistence.codec import rate_text
+from adapters.persistence.merchants import SqlMerchantProcessRepository
+from adapters.persistence.prepared_reads import ReadStatement
+from adapters.queries.merchant_orders import CUSTOMER_FIELDS, offered
+from adapters.queries.orders import cargo
+from domain.merchant_oms import Process
+from domain.model import TOTAL_NAMES, is_marketplace_type
+from domain.money import rate_of
+from domain.packaging import tracking_number_of
+from domain.statuses import PackageStatus
+
+_mo, _moi, _o, _oi = t.merchant_orders, t.merchant_order_items, t.orders, t.order_items
+_ch, _p, _s = t.channels, t.packages, t.shipments
+
+REFERENCE: BindParameter[str] = bindparam("reference")
+MERCHANT: BindParameter[str] = bindparam("merchant")
+MINE = (_mo.c.reference == REFERENCE, _mo.c.merchant_reference == MERCHANT)
+
+DETAIL_ROWS = ReadStatement(
+    select(
+        _mo.c.id.label("mo_id"),
+        _mo.c.reference,
+        _mo.c.merchant_reference,
+        _mo.c.created_at,
+        *(_mo.c[name] for name in TOTAL_NAMES),
+        _o.c.number.label("order_number"),
+        _o.c.currency,
+        _o.c.customer,
+        _o.c.shipping_address,
+        _o.c.tracking_number.label("o_tracking"),
+        _o.c.cargo_company.label("o_cargo"),
+        _ch.c.channel_type,
+        _p.c.number.label("package_number"),
+        _p.c.status.label("package_status"),
+        _s.c.id.label("shipment_id"),
+        _s.c.tracking_number.label("s_tracking"),
+        _s.c.cargo_company.label("s_cargo"),
+        _moi.c.reference.label("item_reference"),
+        _moi.c.state,
+        _moi.c.process,
+        _oi.c.omnitron_id,
+        _oi.c.sku,
+        _oi.c.name,
+        _oi.c.quantity,
+        _oi.c.price,
+        _oi.c.discount_amount,
+        _oi.c.tax_rate,
+        _oi.c.tracking_number.label("i_tracking"),
+    )
+    .select_from(
+        _mo.join(_o, _o.c.id == _mo.c.order_id)
+        .join(_ch, _ch.c.id == _o.c.channel_id)
+        .join(_moi, _moi.c.merchant_order_id == _mo.c.id)
+        .join(_oi, _oi.c.id == _moi.c.order_item_id)
+        .outerjoin(_p, _p.c.merchant_order_id == _mo.c.id)
+        .outerjoin(_s, _s.c.package_id == _p.c.id)
+    )
+    .where(*MINE)
+    .order_by(_mo.c.id, _moi.c.id)
+)
+
+KNOWN_PROCESSES = ReadStatement(
+    select(_mo.c.id, _moi.c.process)
+    .select_from(_mo.outerjoin(_moi, _moi.c.merchant_order_id == _mo.c.id))
+    .where(*MINE)
+)
+
+
+def _processes(connection: Connection, names: set[str]) -> dict[str, Process | None]:
+    repository = SqlMerchantProcessRepository(connection)
+    return {name: repository.get(name) for name in sorted(names)}
+
+
+def merchant_order_detail(
+    engine: Engine, reference: str, merchant_reference: str
+) -> dict[str, Any] | None:
+    """Seed 000's merchant order page: `customer`, `shipment`, `overview` (this merchant's items
+    with their states and manual events) and the merchant order's own `totals` — nothing of
+    other merchants, no marketplace-order totals. None when missing or another merchant's (the
+    same None: ownership is never revealed), or when the reference is in several channels."""
+    with engine.connect() as connection:
+        rows = DETAIL_ROWS.rows(
+            connection, {"reference": reference, "merchant": merchant_reference}
+        )
+        if not rows or len({row.mo_id for row in rows}) != 1:
+            return None
+        processes = _processes(connection, {row.process for row in rows})
+    head = rows[0]
+    marketplace = is_marketplace_type(head.channel_type)
+    status = None if head.package_status is None else PackageStatus(head.package_status)
+    if head.shipment_id is not None:
+        tracking, cargo_company = head.s_tracking, cargo(head.s_cargo)
+    else:
+        tracking = tracking_number_of(head.o_tracking, [row.i_tracking for row in rows])
+        cargo_company = cargo(head.o_cargo)
+    customer = head.customer or {}
+    return {
+        "reference": head.reference,
+        "merchant_reference": head.merchant_reference,
+        "order_number": head.order_number,
+        "currency": head.currency,
+        "created_at": head.created_at.isoformat() if head.created_at else None,
+        "customer": {key: _text(customer.get(key)) for key in CUSTOMER_FIELDS},
+        "shipment": {
+            "address": head.shipping_address,
+            "package_number": head.package_number,
+            "package_status": status.name if status is not None else None,
+            "package_status_code": int(status) if status is not None else None,
+            "tracking_number": tracking,
+            "cargo_company": cargo_company,
+        },
+        "overview": {
+            "states": sorted({row.state for row in rows}),
+            "manual_events": offered(
+                [(row.state, row.process) for row in rows], processes, marketplace, status
+            ),
+            "items": [_overview_item(row, processes, marketplace, status) for row in rows],
+        },
+        "totals": {name: getattr(head, name) for name in TOTAL_NAMES},
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _overview_item(
+    row: Any, processes: dict[str, Process | None], marketplace: bool,
+    status: PackageStatus | None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "reference": row.item_reference,
+        "omnitron_item_id": row.omnitron_id,
+        "sku": row.sku,
+        "name": row.name,
+        "quantity": row.quantity,
+        "price": row.price,
+        "discount_amount": row.discount_amount,
+        "tax_rate": rate_text(rate_of(row.tax_rate)),
+        "state": row.state,
+        "process": row.process,
+        "manual_events": offered([(row.state, row.process)], processes, marketplace, status),
+    }
+
+
+def merchant_order_events(
+    engine: Engine, reference: str, merchant_reference: str
+) -> set[str] | None:
+    """The events the processes of the merchant order's items know, or None when the merchant
+    order is missing or another merchant's (the API checks this before publishing). One
+    statement."""
+    with engine.connect() as connection:
+        rows = KNOWN_PROCESSES.rows(
+            connection, {"reference": reference, "merchant": merchant_reference}
+        )
+        if len({row.id for row in rows}) != 1:
+            return None
+        processes = _processes(connection, {row.process for row in rows if row.process})
+    return {
+        event for process in processes.values() if process is not None for event in process.events
+    }
+
+
+# -- the merchant order list --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MerchantOrderPage:
+    count: int
+    rows: list[dict[str, Any]]
+
+
+@lru_cache(maxsize=8)
+def _list_statements(
+    by_state: bool, since: bool, until: bool
+) -> tuple[ReadStatement, ReadStatement]:
+    """(count, page rows) for this combination of filters, built once each."""
+    where: list[ColumnElement[bool]] = [_mo.c.merchant_reference == MERCHANT]
+    if by_state:
+        where.append(
+            exists().where(_moi.c.merchant_order_id == _mo.c.id, _moi.c.state == bindparam("state"))
+        )
+    if since:
+        where.append(_mo.c.created_at >= bindparam("created_from"))
+    if until:
+        where.append(_mo.c.created_at < bindparam("created_to"))
+    counted = select(func.count()).select_from(_mo).where(*where)
+    page = (
+        select(
+            _mo.c.id,
+            _mo.c.reference,
+            _mo.c.created_at,
+            *(_mo.c[name] for name in TOTAL_NAMES),
+            _o.c.number.label("order_number"),
+            _o.c.currency,
+            _ch.c.channel_type,
+            _p.c.status.label("package_status"),
+        )
+        .join(_o, _o.c.id == _mo.c.order_id)
+        .join(_ch, _ch.c.id == _o.c.channel_id)
+        .outerjoin(_p, _p.c.merchant_order_id == _mo.c.id)
+        .where(*where)
+        .order_by(_mo.c.id.desc())
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
+    rows = (
+        select(page, _moi.c.state, _moi.c.process)
+        .select_from(page.outerjoin(_moi, _moi.c.merchant_order_id == page.c.id))
+        .order_by(page.c.id.desc(), _moi.c.id)
+    )
+    return ReadStatement(counted), ReadStatement(rows)
+
+
+def merchant_order_page(
+    engine: Engine,
+    merchant_reference: str,
+    *,
+    state: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> MerchantOrderPage:
+    """One merchant's merchant orders, newest first: reference, marketplace order number,
+    currency, created_at, `states`, `manual_events`, totals. `state` keeps the merchant orders
+    with at least one item in that state (the state is among their `states`). Two statements:
+    the count, then the page's merchant orders with their items' states."""
+    counted, page = _list_statements(state is not None, created_from is not None,
+                                     created_to is not None)  # fmt: skip
+    params: dict[str, Any] = {"merchant": merchant_reference}
+    for name, value in (("state", state), ("created_from", created_from),
+                        ("created_to", created_to)):  # fmt: skip
+        if value is not None:
+            params[name] = value
+    with engine.connect() as connection:
+        count = int(counted.rows(connection, params)[0][0])
+        rows = page.rows(connection, {**params, "offset": offset, "limit": limit}) if count else []
+        processes = _processes(connection, {r.process for r in rows if r.process is not None})
+    merchant_orders: dict[int, Any] = {}
+    pairs: dict[int, list[tuple[str, str]]] = {}
+    for row in rows:
+        merchant_orders.setdefault(row.id, row)
+        if row.state is not None:
+            pairs.setdefault(row.id, []).append((row.state, row.process))
+    return MerchantOrderPage(
+        count, [_listed(mo, pairs.get(i, []), processes) for i, mo in merchant_orders.items()]
+    )
+
+
+def _listed(
+    row: Any, pairs: list[tuple[str, str]], processes: dict[str, Process | None]
+) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "order_number": row.order_number,
+        "currency": row.currency,
+        "created_at": row.created_at.isoformat(),
+        "states": sorted({state for state, _ in pairs}),
+        "manual_events": offered(
+            pairs, processes, is_marketplace_type(row.channel_type), row.package_status
+        ),
+        "totals": {name: getattr(row, name) for name in TOTAL_NAMES},
+    }
