@@ -154,7 +154,7 @@ class Settings:
     database_direct_url: str | None = None
     # seconds a pooled connection may stay idle before it is closed (0: never)
     db_idle_seconds: float = 10.0
-    # database connections per API worker process (requests beyond wait up to 5 s, then 503)
+    # database connections per API worker process and engine (reads; the rest): beyond, 503 in 5 s
     api_db_connections: int = 4
     # spec 13: "quorum" declares every queue as a quorum queue (RabbitMQ cluster)
     queue_type: str = "classic"
