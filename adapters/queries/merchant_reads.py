@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal_column,
     select,
 )
 
@@ -196,11 +197,16 @@ class MerchantOrderPage:
     rows: list[dict[str, Any]]
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)
 def _list_statements(
-    by_state: bool, since: bool, until: bool
+    by_state: bool, since: bool, until: bool, limit: int, first_page: bool
 ) -> tuple[ReadStatement, ReadStatement]:
-    """(count, page rows) for this combination of filters, built once each."""
+    """(count, page rows) for this combination of filters and page size, built once each. The
+    LIMIT is written into the SQL, and so is OFFSET 0 for a first page: with them as parameters
+    PostgreSQL re-planned the prepared page at every call (its generic plan, not knowing the
+    limit, read every merchant order item: 0.9 s on 100,000 orders), 0.3 to 1.3 ms of planning for
+    0.15 ms of execution; with them written in, it keeps one plan. Later pages take their offset
+    as a parameter (one statement whatever the page)."""
     where: list[ColumnElement[bool]] = [_mo.c.merchant_reference == MERCHANT]
     if by_state:
         where.append(
@@ -227,8 +233,8 @@ def _list_statements(
         .outerjoin(_p, _p.c.merchant_order_id == _mo.c.id)
         .where(*where)
         .order_by(_mo.c.id.desc())
-        .offset(bindparam("offset"))
-        .limit(bindparam("limit"))
+        .offset(literal_column("0") if first_page else bindparam("offset"))
+        .limit(literal_column(str(int(limit))))
         .subquery("page")
     )
     rows = (
@@ -254,7 +260,7 @@ def merchant_order_page(
     with at least one item in that state (the state is among their `states`). Two statements:
     the count, then the page's merchant orders with their items' states."""
     counted, page = _list_statements(state is not None, created_from is not None,
-                                     created_to is not None)  # fmt: skip
+                                     created_to is not None, limit, offset == 0)  # fmt: skip
     params: dict[str, Any] = {"merchant": merchant_reference}
     for name, value in (("state", state), ("created_from", created_from),
                         ("created_to", created_to)):  # fmt: skip
@@ -262,7 +268,8 @@ def merchant_order_page(
             params[name] = value
     with engine.connect() as connection:
         count = int(counted.rows(connection, params)[0][0])
-        rows = page.rows(connection, {**params, "offset": offset, "limit": limit}) if count else []
+        paging = {"offset": offset} if offset else {}
+        rows = page.rows(connection, {**params, **paging}) if count else []
         processes = _processes(connection, {r.process for r in rows if r.process is not None})
     merchant_orders: dict[int, Any] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}
