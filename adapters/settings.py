@@ -150,6 +150,18 @@ class Settings:
     api_allowed_hosts: tuple[str, ...] = DEFAULT_API_ALLOWED_HOSTS
     # the web interface (spec 12): a session cookie's life in hours
     session_hours: int = 8
+    # spec 13: "pgbouncer" when OMS_DATABASE_URL names a PgBouncer in transaction pooling mode
+    # (no SQL-level PREPARE then; `oms db upgrade` goes to OMS_DATABASE_DIRECT_URL)
+    database_pooler: str = "none"
+    database_direct_url: str | None = None
+    # seconds a pooled connection may stay idle before it is closed (0: never)
+    db_idle_seconds: float = 10.0
+    # database connections per API worker process and engine (reads; the rest): beyond, 503 in 5 s
+    api_db_connections: int = 4
+    # spec 13: "quorum" declares every queue as a quorum queue (RabbitMQ cluster)
+    queue_type: str = "classic"
+    # quorum queues: deliveries of one message before the broker dead-letters it (poison loops)
+    delivery_limit: int = 50
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -157,7 +169,7 @@ class Settings:
         database_url = env.get("OMS_DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
             database_url=check_url("OMS_DATABASE_URL", database_url_with_driver(database_url)),
-            broker_url=check_url("OMS_BROKER_URL", env.get("OMS_BROKER_URL", DEFAULT_BROKER_URL)),
+            broker_url=_broker_urls(env.get("OMS_BROKER_URL", DEFAULT_BROKER_URL)),
             omnitron_url=env.get("OMNITRON_URL", cls.omnitron_url),
             omnitron_username=env.get("OMNITRON_USERNAME", cls.omnitron_username),
             omnitron_password=env.get("OMNITRON_PASSWORD", cls.omnitron_password),
@@ -175,11 +187,54 @@ class Settings:
                 "OMS_API_ALLOWED_HOSTS", env.get("OMS_API_ALLOWED_HOSTS")
             ),
             session_hours=_whole_number("OMS_SESSION_HOURS", 8),
+            database_pooler=_choice("OMS_DATABASE_POOLER", ("none", "pgbouncer")),
+            database_direct_url=_direct_url(env.get("OMS_DATABASE_DIRECT_URL")),
+            db_idle_seconds=float(_whole_number("OMS_DB_IDLE_SECONDS", 10, minimum=0)),
+            api_db_connections=_whole_number("OMS_API_DB_CONNECTIONS", 4),
+            queue_type=_choice("OMS_QUEUE_TYPE", ("classic", "quorum")),
+            delivery_limit=_whole_number("OMS_DELIVERY_LIMIT", 50),
         )
+
+    @property
+    def pooled(self) -> bool:
+        """The database URL names a transaction-pooling PgBouncer: no session state."""
+        return self.database_pooler == "pgbouncer"
+
+    @property
+    def broker_urls(self) -> list[str]:
+        """OMS_BROKER_URL may list several nodes of one cluster, comma-separated."""
+        return split_broker_urls(self.broker_url)
 
     @property
     def embedded_broker(self) -> bool:
         return self.broker_url.startswith("stub:")
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first is the default when unset or blank), case-insensitive."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def _direct_url(raw: str | None) -> str | None:
+    if raw is None or raw.strip() == "":
+        return None
+    return check_url("OMS_DATABASE_DIRECT_URL", database_url_with_driver(raw.strip()))
+
+
+def _broker_urls(raw: str) -> str:
+    for part in split_broker_urls(raw) or [raw]:
+        check_url("OMS_BROKER_URL", part)
+    return raw
+
+
+def split_broker_urls(url: str) -> list[str]:
+    """`amqp://a:5672/v,amqp://b:5672/v` (or `;`, dramatiq's own separator) -> one URL a node."""
+    return [part.strip() for part in re.split(r"[,;]", url) if part.strip()]
 
 
 def redact_url(url: str) -> str:

@@ -18,7 +18,7 @@ from api.context import ApiContext
 from api.guards import MAX_BODY_BYTES, MAX_DEPTH, BodyLimits, TrustedHosts
 from api.links import PublicRedirects
 from api.params import no_unknown_query
-from api.routers import cargo, merchant, operations, orders, packages
+from api.routers import cargo, merchant, operations, orders, packages, reservations
 from web import app as web_app
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -49,7 +49,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     )
     app.state.context = ctx
     errors.install(app)
-    for module in (orders, packages, cargo, operations, merchant):
+    for module in (orders, packages, cargo, operations, merchant, reservations):
         app.include_router(module.router)
     app.include_router(operations.health_router)
     docs.install(app, app.title)

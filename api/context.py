@@ -44,7 +44,10 @@ class ApiContext:
             if self._engine is None:
                 # a database that is down fails the request in ~2 s (503), never hangs it
                 self._engine = make_engine(
-                    self.settings.database_url, pool_size=10, connect_timeout=2, pool_timeout=5
+                    self.settings.database_url,
+                    pool_size=self.settings.api_db_connections,  # the budget (spec 13)
+                    connect_timeout=2,
+                    pool_timeout=5,
                 )
             return self._engine
 
@@ -60,7 +63,7 @@ class ApiContext:
                 if engine.dialect.name == "postgresql":
                     self._reads = make_engine(
                         self.settings.database_url,
-                        pool_size=10,
+                        pool_size=self.settings.api_db_connections,  # the budget (spec 13)
                         connect_timeout=2,
                         pool_timeout=5,
                         autocommit=True,

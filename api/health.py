@@ -30,18 +30,22 @@ class HealthState:
     def first(self) -> Checks:
         """The verdicts, checking now if none was made yet (then refreshing in the background)."""
         with self._lock:
-            if self._checks is None:
-                self._checks = self._check()
+            checks = self._checks
+            if checks is None:
+                checks = self._checks = self._check()
             if self._thread is None and not self._stopped.is_set():
                 self._thread = threading.Thread(
                     target=self._refresh, name="oms-api-health", daemon=True
                 )
                 self._thread.start()
-            return self._checks
+            return checks
 
     def _refresh(self) -> None:
         while not self._stopped.wait(self._interval):
-            self._checks = self._check()
+            try:
+                self._checks = self._check()
+            except Exception:  # an unforeseen failure: the next probe checks for itself
+                self._checks = None
 
     def stop(self) -> None:
         self._stopped.set()

@@ -55,11 +55,38 @@ class Expense(BaseModel):
     merchant_reference: str | None
 
 
+class MerchantOrderItemRef(BaseModel):
+    reference: str
+    omnitron_item_id: int
+    state: str
+    process: str
+    reserves: bool = Field(
+        description="its state is reserved in its process: its quantity counts in its offer's "
+        "reservation (spec 9.5)"
+    )
+
+
 class MerchantOrderRef(BaseModel):
     reference: str
     merchant_reference: str
     totals: Totals
     package_number: str | None
+    merchant_order_items: list[MerchantOrderItemRef]
+    states: list[str]
+    manual_events: list[str]
+
+
+class ReservationRow(BaseModel):
+    """One offer's reservation (spec 9.5): keyed by product_offer_reference, or by the SKU when
+    its items have no offer (then product_offer_reference is null)."""
+
+    merchant_reference: str
+    product_offer_reference: str | None
+    sku: str | None
+    reserved_quantity: int = Field(description="sum of the quantities of its reserved items")
+    open_items: int = Field(description="merchant order items in a reserved state")
+    oldest_open_order: str | None = Field(description="number of the oldest order holding one")
+    oldest_open_order_placed_at: str | None = Field(description="when that order was placed")
 
 
 class PackageItem(BaseModel):

@@ -27,6 +27,7 @@ from adapters.messaging.publisher import INGEST, publish
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
+from adapters.queries.reservations import verify_reservations
 from adapters.settings import Settings
 from benchmarks import cpu
 from benchmarks import profile as profiling
@@ -45,7 +46,12 @@ WARM_UP = 100
 # same code): the per-message CPU cost of either phase swings by up to 2x from one few-second
 # phase to the next, whichever runs. Alternating rounds and taking the median is less swayed by
 # one slow phase than a single pair; each round's ratio is printed.
-ROUNDS = 3
+# Rounds run on warm worker groups started once (both kept running): see _bench_ingest.
+ROUNDS = 5
+# A phase of a round repeats batches of --orders until they took this long together: at 3000
+# orders the no-op chain's batch took 2.3 s and the pipeline's 5 s, and such short phases swung
+# a run's rounds by ±0.09 of their median (2026-12-07, loaded machine).
+MIN_SECONDS = 15.0
 
 
 @dataclass
@@ -198,40 +204,79 @@ def _measure(name: str, sent: dict[str, float], finished: dict[str, float]) -> R
     return Run(name, len(sent), last - first, [finished[k] - sent[k] for k in sent])
 
 
-def _phase(
-    name: str,
-    module: str,
-    queues: list[str],
-    target: tuple[str, str],
-    bodies: list[tuple[str, Any]],
-    done: Finished,
+@dataclass
+class Stage:
+    """One kind of worker group (the pipeline, or the no-op chain) and how to feed it: what it
+    consumes, where to publish, how to make a batch of bodies and know when they are done."""
+
+    name: str
+    module: str
+    queues: list[str]
+    target: tuple[str, str]
+    batch: Callable[[int, str], tuple[list[tuple[str, Any]], Finished]]  # (count, label)
+    database: Engine | None
+
+
+def _started(
+    stage: Stage,
     env: dict[str, str],
     processes: int,
     threads: int,
     rate: float | None,
-    database: Engine | None,
-    warm_up: tuple[list[tuple[str, Any]], Finished],
-    profile: profiling.Profile | None = None,
-) -> Run:
-    workers = _workers(module, processes, threads, env)
-    recording, recorded, usage = None, None, None
+    warm_up: int = WARM_UP,
+) -> subprocess.Popen[bytes]:
+    """The stage's workers, attached and past their cold start (warm-up messages sent, waited
+    for, not measured)."""
+    workers = _workers(stage.module, processes, threads, env)
     try:
-        _wait_for_consumers(env["OMS_BROKER_URL"], queues, processes)
-        warm_bodies, warm_done = warm_up
-        _publish_all(env["OMS_BROKER_URL"], *target, warm_bodies, rate)
+        _wait_for_consumers(env["OMS_BROKER_URL"], stage.queues, processes)
+        warm_bodies, warm_done = stage.batch(warm_up, "warm")
+        _publish_all(env["OMS_BROKER_URL"], *stage.target, warm_bodies, rate)
         _wait(warm_done, len(warm_bodies), timeout=600)
-        if profile is not None:  # the workers have forked: py-spy follows them from the main one
-            recording = profiling.start(workers.pid, profile, name)
-        meter = cpu.Meter(workers.pid, database)
-        sent = _publish_all(env["OMS_BROKER_URL"], *target, bodies, rate)
-        finished = _wait(done, len(bodies), timeout=600)
+    except BaseException:
+        _stop(workers)
+        raise
+    return workers
+
+
+def _stop(workers: subprocess.Popen[bytes]) -> None:
+    os.killpg(workers.pid, 15)
+    workers.wait(timeout=60)
+
+
+def _measured(
+    stage: Stage,
+    workers: subprocess.Popen[bytes],
+    env: dict[str, str],
+    count: int,
+    rate: float | None,
+    name: str,
+    profile: profiling.Profile | None = None,
+    min_seconds: float = 0.0,
+) -> Run:
+    """Batches of `count` on running workers, one after the other, until their measured time
+    (first publish to last completion, per batch) adds up to `min_seconds`; the rate is their
+    messages over that time. One batch when min_seconds is 0."""
+    recording, recorded = None, None
+    if profile is not None:  # the workers have forked: py-spy follows them from the main one
+        recording = profiling.start(workers.pid, profile, name)
+    runs: list[Run] = []
+    try:
+        meter = cpu.Meter(workers.pid, stage.database)
+        while not runs or sum(r.seconds for r in runs) < min_seconds:
+            bodies, done = stage.batch(count, "run")
+            sent = _publish_all(env["OMS_BROKER_URL"], *stage.target, bodies, rate)
+            runs.append(_measure(name, sent, _wait(done, len(bodies), timeout=600)))
         usage = meter.stop()
     finally:
         if recording is not None:
             recorded = profiling.stop(recording)
-        os.killpg(workers.pid, 15)
-        workers.wait(timeout=60)
-    run = _measure(name, sent, finished)
+    run = Run(
+        name,
+        sum(r.count for r in runs),
+        sum(r.seconds for r in runs),
+        [latency for r in runs for latency in r.latencies],
+    )
     run.profile, run.usage = recorded, usage
     return run
 
@@ -244,6 +289,7 @@ def bench_ingest(
     profile: profiling.Profile | None = None,
     latency_orders: int | None = None,
     rounds: int = ROUNDS,  # the one default: `oms bench ingest` passes it when not told
+    min_seconds: float = MIN_SECONDS,
 ) -> int:
     """On a database and vhost of its own (cli/scratch.py), never the configured ones."""
     with scratch_services(Settings.from_env(), "bench") as scratch:
@@ -256,6 +302,7 @@ def bench_ingest(
             profile=profile,
             latency_orders=latency_orders or max(100, orders // 4),
             rounds=rounds,
+            min_seconds=min_seconds,
         )
 
 
@@ -268,6 +315,7 @@ def _bench_ingest(
     latency_orders: int,
     rounds: int,
     profile: profiling.Profile | None = None,
+    min_seconds: float = MIN_SECONDS,
 ) -> int:
     upgrade(scratch.database_url)
     engine = make_engine(scratch.database_url, pool_size=2)
@@ -284,7 +332,8 @@ def _bench_ingest(
         f"oms bench ingest: {orders} orders, {processes} worker processes x {threads} threads, "
         f"{PUBLISHER_THREADS} publisher threads with confirms; each phase first sends up to "
         f"{WARM_UP} warm-up messages (no more than it measures) and does not measure them; "
-        f"{rounds} round(s) of pipeline then no-op chain, the ratio their median"
+        f"{rounds} round(s) of pipeline then no-op chain on warm workers, each phase batches of "
+        f"{orders} until {min_seconds:.0f} s of measured time, the ratio their median"
     )
     if profile is not None:
         note = profiling.ptrace_note()
@@ -292,81 +341,91 @@ def _bench_ingest(
         if note:
             print(f"warning: {note}")
 
-    def pipeline_run(
-        count: int, rate: float | None, label: str, profile: profiling.Profile | None = None
-    ) -> Run:
-        tag = f"{random.randrange(16**6):06X}"
+    def pipeline_batch(count: int, label: str) -> tuple[list[tuple[str, Any]], Finished]:
+        tag = f"{label.upper()}{random.randrange(16**6):06X}"
         prefix, first_item = f"BENCH-{tag}", random.randrange(10**11, 10**12)
         bodies = generate_orders(count, prefix=prefix, seed=count, first_item_id=first_item)
-        warm = generate_orders(  # item ids past the measured orders' (at most 4 per order)
-            min(WARM_UP, count),
-            prefix=f"WARM-{tag}",
-            seed=count + 1,
-            first_item_id=first_item + 8 * count,
-        )
-        return _phase(
-            label,
-            "workers.actors",
-            [INGEST[0], "oms.split"],
-            INGEST,
-            [(b["number"], b) for b in bodies],
-            _pipeline_done(engine, prefix),
-            env,
-            processes,
-            threads,
-            rate,
-            engine,
-            ([(b["number"], b) for b in warm], _pipeline_done(engine, f"WARM-{tag}")),
-            profile,
-        )
+        return [(b["number"], b) for b in bodies], _pipeline_done(engine, prefix)
 
-    def noop_run(count: int, rate: float | None, label: str) -> Run:
-        tag = f"{random.randrange(16**6):06X}"
+    def noop_batch(count: int, label: str) -> tuple[list[tuple[str, Any]], Finished]:
+        tag = f"{label}-{random.randrange(16**6):06X}"
         bodies = [(f"{tag}-{i}", {"key": f"{tag}-{i}"}) for i in range(count)]
-        warm = [(f"warm-{tag}-{i}", {"key": f"warm-{tag}-{i}"}) for i in range(min(WARM_UP, count))]
-        return _phase(
-            label,
-            "benchmarks.noop_actors",
-            ["bench.noop.first", "bench.noop.second"],
-            ("bench.noop.first", "noop_first"),
-            bodies,
-            _noop_done(folder, tag),
-            env,
-            processes,
-            threads,
-            rate,
-            None,
-            (warm, _noop_done(folder, f"warm-{tag}")),
-        )
+        return bodies, _noop_done(folder, tag)
 
+    pipeline_stage = Stage(
+        "pipeline", "workers.actors", [INGEST[0], "oms.split"], INGEST, pipeline_batch, engine
+    )
+    noop_stage = Stage(
+        "no-op chain",
+        "benchmarks.noop_actors",
+        ["bench.noop.first", "bench.noop.second"],
+        ("bench.noop.first", "noop_first"),
+        noop_batch,
+        None,
+    )
     try:
-        pairs: list[tuple[Run, Run]] = []
-        for number in range(1, rounds + 1):
-            pipeline = pipeline_run(orders, None, "pipeline", profile if number == 1 else None)
-            print(pipeline.line())
-            if profile is not None and pipeline.profile is not None:
-                print(f"py-spy ({profile.mode}) over the pipeline phase: {pipeline.profile}")
-                print("\n".join(profiling.top(pipeline.profile, profile.form)))
-            noop = noop_run(orders, None, "no-op chain")
-            print(noop.line())
-            pairs.append((pipeline, noop))
-            if rounds > 1:
-                print(f"round {number}: ratio {pipeline.rate / noop.rate:.2f}")
+        # Both worker groups run through every round (an idle group waits on its queues and
+        # costs next to nothing), so a round is two back-to-back batches on warm workers, not
+        # two cold starts: the machine's slow and fast spells fall on both phases alike.
+        warm = min(WARM_UP, orders)  # a phase of fewer messages warms up with as many
+        pipeline_workers = _started(pipeline_stage, env, processes, threads, None, warm)
+        try:
+            noop_workers = _started(noop_stage, env, processes, threads, None, warm)
+            try:
+                pairs: list[tuple[Run, Run]] = []
+                for number in range(1, rounds + 1):
+                    pipeline = _measured(
+                        pipeline_stage, pipeline_workers, env, orders, None, "pipeline",
+                        profile if number == 1 else None, min_seconds,
+                    )  # fmt: skip
+                    print(pipeline.line())
+                    if profile is not None and pipeline.profile is not None:
+                        print(
+                            f"py-spy ({profile.mode}) over the pipeline phase: {pipeline.profile}"
+                        )
+                        print("\n".join(profiling.top(pipeline.profile, profile.form)))
+                    noop = _measured(
+                        noop_stage, noop_workers, env, orders, None, "no-op chain", None,
+                        min_seconds,
+                    )  # fmt: skip
+                    print(noop.line())
+                    pairs.append((pipeline, noop))
+                    if rounds > 1:
+                        print(f"round {number}: ratio {pipeline.rate / noop.rate:.2f}")
+            finally:
+                _stop(noop_workers)
+        finally:
+            _stop(pipeline_workers)
         ratios = [p.rate / n.rate for p, n in pairs]
         pipeline_rate = median(p.rate for p, _ in pairs)
         paced = max(10.0, pipeline_rate / 2)
-        latency = pipeline_run(latency_orders, paced, f"at {paced:.0f}/s")
+        latency_workers = _started(
+            pipeline_stage, env, processes, threads, paced, min(WARM_UP, latency_orders)
+        )
+        try:
+            latency = _measured(
+                pipeline_stage, latency_workers, env, latency_orders, paced, f"at {paced:.0f}/s"
+            )
+        finally:
+            _stop(latency_workers)
         print(latency.line() + "  (pipeline latency at half its throughput)")
+        # what the concurrent splits stored, checked against the items (spec 9.5)
+        differ = verify_reservations(engine)
+        print(f"reservations: {len(differ)} offer(s) differ from their items after the run")
+        for difference in differ[:10]:
+            print(f"  {difference.line()}")
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+    spread = max(abs(r - median(ratios)) for r in ratios)
     each = (
         ""
         if rounds == 1
         else f"median of {rounds} rounds: {' '.join(f'{r:.2f}' for r in ratios)}; "
     )
+    agree = f"; rounds within ±{spread:.2f} of it" if rounds > 1 else ""
     print(
         f"ratio {median(ratios):.2f} ({each}pipeline {pipeline_rate:.1f} orders/s, "
-        f"no-op chain {median(n.rate for _, n in pairs):.1f} orders/s)"
+        f"no-op chain {median(n.rate for _, n in pairs):.1f} orders/s){agree}"
     )
     return 0

@@ -158,9 +158,11 @@ def _flow(valid: list[dict[str, Any]], mode: str, simulator: Any, log_file: str)
     from adapters.persistence.dead_letters import dead_letters
     from adapters.persistence.unit_of_work import SqlUnitOfWork
     from adapters.queries.orders import find_orders, identity_holds
+    from adapters.queries.reservations import verify_reservations
     from cli import demo_merchants as m
     from cli.demo_packing import outcome_counts, pack_all, wait_for_reports
     from cli.publish import publish_orders
+    from cli.reservations import print_reservations
     from cli.table import format_rows, order_table
     from domain import poll_service
     from workers import actors as _actors  # noqa: F401  (declares the stage actors)
@@ -244,4 +246,10 @@ def _flow(valid: list[dict[str, Any]], mode: str, simulator: Any, log_file: str)
     print(m.omnitron_table(list(simulator.state.log)))
     broken = sum(not identity_holds(v) for v in final)
     print(f"\n{len(final)} orders stored, {broken} with a broken totals identity")
-    return 1 if broken else 0
+    print("\nreservations (spec 9.5), per merchant and offer, reserved now:")
+    print_reservations(engine)
+    differ = verify_reservations(engine)
+    print(f"{len(differ)} reservation(s) differ from the sum recomputed from their items")
+    for difference in differ:
+        print(f"  {difference.line()}")
+    return 1 if broken or differ else 0

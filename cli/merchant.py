@@ -92,4 +92,10 @@ def process_show(name: str, *, dot: bool) -> int:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
+    states = sorted(process.states)
+    width = max(len("state"), *(len(state) for state in states))
+    print()
+    print(f"{'state'.ljust(width)}  reserved (spec 9.5: its items hold the merchant's stock)")
+    for state in states:
+        print(f"{state.ljust(width)}  {'yes' if process.is_reserved(state) else 'no'}")
     return 0

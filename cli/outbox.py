@@ -15,8 +15,13 @@ log = structlog.get_logger(__name__)
 
 def sweep(*, loop: bool, interval: float, older_than: float = 30.0) -> int:
     configure_logging()
+    from adapters.persistence.budget import check_at_start, per_process
     from workers import bootstrap
 
+    settings = bootstrap.settings()
+    check_at_start(
+        settings.database_url, "oms outbox sweep", per_process("outbox", settings), settings
+    )
     relay = bootstrap.relay()
     while True:
         try:

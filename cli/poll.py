@@ -17,9 +17,12 @@ def scheduler(*, once: bool) -> int:
     """Tick every POLL_INTERVAL_SECONDS, at the start of each time bucket. The flag is read from
     the database at every tick (`oms poll on|off`), falling back to the environment variable."""
     configure_logging()
+    from adapters.persistence.budget import check_at_start, per_process
     from workers import bootstrap
 
     settings = bootstrap.settings()
+    need = per_process("scheduler", settings)
+    check_at_start(settings.database_url, "oms scheduler", need, settings)
     interval = settings.poll_interval_seconds  # >= 1: Settings checked it
     log.info("scheduler.started", interval_s=interval)
     was_on: bool | None = None

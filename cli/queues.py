@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from adapters.messaging.nodes import connect
 from adapters.persistence.engine import make_engine
 from adapters.queries.queues import queue_snapshot
 from adapters.settings import Settings
@@ -57,7 +58,6 @@ def _width() -> int:
 
 def health(*, as_json: bool) -> int:
     """Database, broker and Omnitron, each checked for real; exit 1 when one is down."""
-    import pika
 
     from adapters.omnitron.client import OmnitronClient
 
@@ -80,9 +80,7 @@ def health(*, as_json: bool) -> int:
             engine.dispose()
 
     check("database", database)
-    check(
-        "broker", lambda: pika.BlockingConnection(pika.URLParameters(settings.broker_url)).close()
-    )
+    check("broker", lambda: connect(settings.broker_url).close())
     client = OmnitronClient(
         settings.omnitron_url,
         settings.omnitron_username,

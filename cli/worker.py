@@ -103,6 +103,18 @@ def run_worker(stage: str, *, processes: int, threads: int, metrics_port: int | 
             file=sys.stderr,
             flush=True,
         )
+    from adapters.persistence.budget import check_at_start, stage_pool
+    from adapters.settings import Settings
+
+    settings = Settings.from_env()
+    pool = stage_pool(stage, threads)
+    env["OMS_DB_POOL_SIZE"] = str(pool)
+    check_at_start(
+        settings.database_url,
+        f"oms worker {stage} ({processes} process(es) x {pool} connections)",
+        processes * pool,
+        settings,
+    )
     module, queues = STAGES[stage]
     argv = [
         sys.executable,

@@ -247,7 +247,9 @@ def _save(
     if changes.lines_changed:
         settle(order, merchant_orders, changes)
         uow.orders.save_lines(order, list(changes.items.values()), list(changes.expenses.values()))
-    for mo in merchant_orders:
+    # by merchant: each save changes its merchant's reservation rows (keys sorted by merchant
+    # first), so every transaction takes reservation rows in one global order (no deadlock)
+    for mo in sorted(merchant_orders, key=lambda m: (m.merchant_reference, m.id or 0)):
         items = [i for i in mo.items if i.reference in moved]
         if items or changes.lines_changed:
             uow.merchant_orders.save_changes(mo, items)

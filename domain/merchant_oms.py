@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.reservations import SHIPPED_RESERVED_STATES
+
 DEFAULT_PROCESS = "MerchantDefaultStateMachine"
 MAIN_PROCESS = "MainMerchantStateMachine"
 INITIAL_STATE = "created"
@@ -91,6 +93,16 @@ SHIPPED_PROCESSES: dict[str, list[ProcessTransition]] = {
     DEFAULT_PROCESS: _rows(DEFAULT_PROCESS, _DEFAULT_ROWS),
     MAIN_PROCESS: _rows(MAIN_PROCESS, _DEFAULT_ROWS + _MAIN_EXTRA_ROWS),
 }
+# Reserved states of the shipped processes (spec 9.5), seeded by migration 0014
+SHIPPED_RESERVED: dict[str, frozenset[str]] = {
+    name: frozenset(SHIPPED_RESERVED_STATES & ({t.source for t in rows} | {t.target for t in rows}))
+    for name, rows in SHIPPED_PROCESSES.items()
+}
+
+
+def shipped_process(name: str) -> Process:
+    """A shipped process with its reserved states, as the migrations seed it."""
+    return Process(name, SHIPPED_PROCESSES[name], SHIPPED_RESERVED[name])
 
 
 @dataclass(frozen=True)
@@ -106,10 +118,20 @@ class Decision:
 class Process:
     """A process built from its transition rows."""
 
-    def __init__(self, name: str, transitions: Iterable[ProcessTransition]):
+    def __init__(
+        self,
+        name: str,
+        transitions: Iterable[ProcessTransition],
+        reserved: Iterable[str] = (),
+    ):
         self.name = name
         self.transitions = sorted(transitions, key=lambda t: (t.source, t.event))
         self._by_key = {(t.source, t.event): t for t in self.transitions}
+        # the states whose items hold the merchant's stock (spec 9.5): data, like the rows
+        self.reserved = frozenset(reserved)
+
+    def is_reserved(self, state: str) -> bool:
+        return state in self.reserved
 
     @property
     def events(self) -> set[str]:
@@ -155,8 +177,13 @@ class Process:
         return Decision(Outcome.applied, state, transition.target, "applied")
 
     def dot(self) -> str:
-        """Graphviz DOT: automatic transitions dashed."""
+        """Graphviz DOT: automatic transitions dashed, reserved states filled and doubled."""
         lines = [f'digraph "{self.name}" {{', "  rankdir=LR;"]
+        for state in sorted(self.reserved & self.states):  # reserved states: filled, doubled
+            lines.append(
+                f'  "{state}" [style=filled, fillcolor=lightyellow, peripheries=2,'
+                ' xlabel="reserved"];'
+            )
         for t in self.transitions:
             style = "" if t.manual else ", style=dashed"
             lines.append(f'  "{t.source}" -> "{t.target}" [label="{t.event}"{style}];')

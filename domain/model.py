@@ -208,6 +208,13 @@ class MerchantOrderItem:
     state: str
     process: str
     id: int | None = None
+    # what its reservation counts (spec 9.5): the order item's quantity, offer and SKU
+    quantity: int = 0
+    product_offer_reference: str | None = None
+    sku: str = ""
+    # the state as last stored (None: not stored yet); the repository turns the difference
+    # into the reservation's change when it writes the state
+    stored_state: str | None = None
 
 
 @dataclass

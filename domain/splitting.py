@@ -87,6 +87,9 @@ def _merchant_item(reference: str, item: OrderItem, process: str) -> MerchantOrd
         omnitron_item_id=item.omnitron_id,
         state=initial_state(item.canceled, item.refunded),
         process=process,
+        quantity=item.quantity,
+        product_offer_reference=item.product_offer_reference,
+        sku=item.product.sku,
     )
 
 

@@ -22,7 +22,7 @@ def status_import_units(
     settings: Settings,
 ) -> Iterator[tuple[Engine, Callable[[], UnitOfWork]]]:
     """(engine, a unit of work per row); on leaving, the relay's marks are flushed."""
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.database_url, pool_size=2)  # the rows, the relay's marks
     relay = None
     if not settings.embedded_broker:
         relay = OutboxRelay(engine, build_broker(settings.broker_url, []))

@@ -3,6 +3,7 @@ outbox relay and the unit-of-work factory."""
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import cache
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from adapters.messaging.outbox_relay import OutboxRelay
 from adapters.omnitron.client import OmnitronClient
+from adapters.persistence.budget import stage_pool
 from adapters.persistence.dead_letters import record_dead_letter as _record
 from adapters.persistence.engine import make_engine
 from adapters.persistence.group_commit import DirectRunner, GroupCommitter, Runner
@@ -29,7 +31,12 @@ def settings() -> Settings:
 
 @cache
 def engine() -> Engine:
-    return make_engine(settings().database_url, pool_size=settings().worker_threads)
+    """Its pool is the process's connection budget (spec 13): `oms worker` names it in
+    OMS_DB_POOL_SIZE for its stage; otherwise every worker thread and the marking thread."""
+    raw = os.environ.get("OMS_DB_POOL_SIZE", "").strip()
+    size = int(raw) if raw.isdigit() and int(raw) > 0 else 0
+    size = size or stage_pool("all", settings().worker_threads)
+    return make_engine(settings().database_url, pool_size=size)
 
 
 @cache

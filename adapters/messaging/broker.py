@@ -3,8 +3,6 @@ the embedded demo. Stage queues and their retry policy live here too."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
@@ -15,6 +13,7 @@ from dramatiq.middleware import (
 )
 
 from adapters.messaging.consumer import GuardedRabbitmqBroker, RecordRejected
+from adapters.messaging.nodes import delivery_limit, each_node_default, queue_type, rotated
 from adapters.messaging.retries import SafeRetries
 
 # Transient failures back off 1 s, 2 s, 4 s ... capped at 5 minutes, far below RabbitMQ's
@@ -29,18 +28,25 @@ MAX_ETA_AHEAD_MS = MAX_BACKOFF_MS + 60_000
 HEARTBEAT_SECONDS = 30  # unless the broker URL sets `heartbeat`
 
 
-def _with_defaults(url: str) -> str:
-    """Heartbeats and a blocked-connection timeout, unless the URL sets its own."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query.setdefault("heartbeat", str(HEARTBEAT_SECONDS))
-    query.setdefault("blocked_connection_timeout", "60")
-    query.setdefault("connection_attempts", "3")
-    return urlunsplit(parts._replace(query=urlencode(query)))
+def _with_defaults(url: str) -> list[str]:
+    """Heartbeats and a blocked-connection timeout, unless the URL sets its own; one URL per
+    node of OMS_BROKER_URL, starting at a random one (nodes.py)."""
+    return rotated(
+        each_node_default(
+            url, heartbeat=str(HEARTBEAT_SECONDS), blocked_connection_timeout="60",
+            connection_attempts="3",
+        )
+    )  # fmt: skip
+
+
+PUBLISH_RETRY_SECONDS = 30.0  # a quorum queue's leader election, a node's loss (nodes.py)
 
 
 def build_broker(
-    url: str, extra_middleware: list[Middleware], record_rejected: RecordRejected | None = None
+    url: str,
+    extra_middleware: list[Middleware],
+    record_rejected: RecordRejected | None = None,
+    publish_retry_seconds: float = PUBLISH_RETRY_SECONDS,
 ) -> dramatiq.Broker:
     """extra_middleware is placed before Retries, so its after-hooks see the final verdict.
     TimeLimit comes last, so its after-hook (after-hooks run in reverse) disarms the limit
@@ -69,5 +75,8 @@ def build_broker(
             middleware=middleware,
             record_rejected=record_rejected,
             max_eta_ahead_ms=MAX_ETA_AHEAD_MS,
+            queue_type=queue_type(),
+            delivery_limit=delivery_limit(),
+            publish_retry_seconds=publish_retry_seconds,
         )
     return broker

@@ -99,10 +99,10 @@ class ConfirmingPublisher:
 
     def check(self) -> None:
         """Raise BrokerUnavailable unless a fresh connection to the broker opens."""
-        import pika
+        from adapters.messaging.nodes import connect
 
         try:
-            pika.BlockingConnection(pika.URLParameters(self._url)).close()
+            connect(self._url).close()
         except Exception as error:  # pika raises a family of connection errors
             raise BrokerUnavailable(redact_url(f"{type(error).__name__}: {error}")) from None
 
@@ -132,7 +132,9 @@ class ConfirmingPublisher:
             if not job.begin():
                 continue
             try:
-                broker = broker or build_broker(self._url, [])
+                # a request waits for its publish: a few seconds of retries at most (a quorum
+                # queue's new leader), else 503
+                broker = broker or build_broker(self._url, [], publish_retry_seconds=3.0)
                 broker.enqueue(job.message)
                 connected = True
             except BaseException as error:  # handed to the waiting request
@@ -147,8 +149,9 @@ class ConfirmingPublisher:
 def _heartbeat(url: str) -> float:
     """The heartbeat the connection asks for, in seconds (0: none)."""
     from adapters.messaging.broker import HEARTBEAT_SECONDS
+    from adapters.messaging.nodes import first_node
 
-    raw = dict(parse_qsl(urlsplit(url).query)).get("heartbeat", str(HEARTBEAT_SECONDS))
+    raw = dict(parse_qsl(urlsplit(first_node(url)).query)).get("heartbeat", str(HEARTBEAT_SECONDS))
     try:
         return max(0.0, float(raw))
     except ValueError:

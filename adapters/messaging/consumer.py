@@ -7,18 +7,29 @@ choke on it, and the queue goes on. And a message whose retry could not be store
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pika
 import structlog
-from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
-from dramatiq.common import current_millis, q_name
+from dramatiq.brokers.rabbitmq import (
+    DEAD_MESSAGE_TTL,
+    RabbitmqBroker,
+    _RabbitmqConsumer,
+    _RabbitmqMessage,
+)
+from dramatiq.common import current_millis, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
 
 from adapters.messaging import envelope
+from adapters.messaging.nodes import (
+    DEFAULT_DELIVERY_LIMIT,
+    dead_letter_queue_arguments,
+    work_queue_arguments,
+)
 
 log = structlog.get_logger(__name__)
 RecordRejected = Callable[[dict[str, Any], str], None]
@@ -32,11 +43,52 @@ def requeue_instead_of_ack(message: Any) -> None:
 
 class GuardedRabbitmqBroker(RabbitmqBroker):
     def __init__(
-        self, *, record_rejected: RecordRejected | None, max_eta_ahead_ms: int, **kwargs: Any
-    ) -> None:
+        self, *, record_rejected: RecordRejected | None, max_eta_ahead_ms: int,
+        queue_type: str = "classic", delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+        publish_retry_seconds: float = 0.0, **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(**kwargs)
+        self.publish_retry_seconds = publish_retry_seconds
         self.record_rejected = record_rejected
         self.max_eta_ahead_ms = max_eta_ahead_ms
+        self.queue_type = queue_type
+        self.delivery_limit = delivery_limit
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        """dramatiq's enqueue (six attempts, each on a new connection: the next node of the
+        list when the node went away). When the broker nacked them (while a quorum queue elects
+        a new leader after its node died, a few seconds, it nacks publishes and six quick
+        attempts all fall in that window), tried again for up to `publish_retry_seconds` with
+        a growing pause. Quorum queues only (a classic queue nacks for good reasons). A
+        broker that cannot be reached at all is not waited for here (the six attempts already
+        went through every node). A publish that was nacked and sent
+        again is at worst a duplicate, which the idempotent consumers absorb."""
+        deadline = time.monotonic() + self.publish_retry_seconds
+        pause = 0.25
+        while True:
+            try:
+                return super().enqueue(message, delay=delay)
+            except ConnectionClosed as error:
+                # quorum queues only: a classic queue nacks for good reasons (a length limit
+                # with reject-publish), and its publisher must hear it at once
+                nacked = isinstance(error.message, pika.exceptions.NackError)
+                quorum = self.queue_type == "quorum"
+                if not (nacked and quorum) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("publish.retrying", error=str(error)[:200], pause_s=pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _build_queue_arguments(self, queue_name: str) -> dict[str, Any]:
+        """`q` and `q.DQ`: dramatiq's arguments, quorum ones with OMS_QUEUE_TYPE=quorum."""
+        return work_queue_arguments(xq_name(queue_name), self.queue_type, self.delivery_limit)
+
+    def _declare_xq_queue(self, queue_name: str) -> Any:
+        return self.channel.queue_declare(
+            queue=xq_name(queue_name),
+            durable=True,
+            arguments=dead_letter_queue_arguments(DEAD_MESSAGE_TTL, self.queue_type),
+        )
 
     @property
     def consumer_class(self) -> type[_RabbitmqConsumer]:

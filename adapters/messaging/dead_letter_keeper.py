@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from adapters.messaging import envelope
+from adapters.messaging.nodes import connect
 
 log = structlog.get_logger(__name__)
 PIPELINE_QUEUES = (
@@ -64,7 +65,7 @@ def keep_one(queue: str, body: bytes, record: Record) -> None:
 def drain(url: str, record: Record, queues: tuple[str, ...] = PIPELINE_QUEUES) -> int:
     """Record and ack every message waiting in the queues' .XQ; returns how many moved."""
     moved = 0
-    connection = pika.BlockingConnection(pika.URLParameters(url))
+    connection = connect(url)
     try:
         for queue in queues:
             channel = connection.channel()

@@ -16,14 +16,14 @@ from typing import Any
 
 import dramatiq
 import structlog
-from sqlalchemy import Engine, Row, Select, delete, func, select, update
+from sqlalchemy import Connection, Engine, Row, Select, delete, func, select, update
 
 from adapters.messaging.publisher import ROUTES, publish
 from adapters.persistence import tables as t
 from domain.messages import OutboxMessage
 
 log = structlog.get_logger(__name__)
-SWEEP_LOCK = 0x0B0C5EE9  # the advisory lock one sweeper holds while it sweeps
+SWEEP_LOCK = 0x0B0C5EE9  # the advisory lock one sweeper's transaction holds while it sweeps
 FAILED_ROW_PAUSE = 5.0  # seconds before a row that failed is tried again; doubles, capped
 FAILED_ROW_MAX_PAUSE = 300.0
 BROKER_AWAY_AFTER = 3  # failures in a row that end a sweep round
@@ -112,39 +112,42 @@ class OutboxRelay:
     def sweep(self, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
         """Publish rows still unpublished after `older_than`; returns how many were sent.
 
-        The rows are read in a short transaction and published after it ended: no row lock is
-        held across broker I/O. One sweeper at a time (a PostgreSQL advisory lock, held by the
-        session, not by rows) so two sweepers do not send the same rows. Each sent row is marked;
-        a row that fails is logged and set aside with a capped backoff, and the others go on;
-        a few failures in a row mean the broker is away, and the round ends."""
+        One sweeper at a time: a round is one transaction holding a transaction-level advisory
+        lock (`pg_try_advisory_xact_lock`), so two sweepers do not send the same rows; no session
+        state, so it works the same through a transaction-pooling PgBouncer (spec 13), and the
+        lock cannot outlive its round (a sweeper killed mid-round releases it with its
+        connection). The rows are read without row locks (the relays' marks never wait for a
+        sweep), published, and the sent ones marked at the end of the round. A row that fails
+        is logged and set aside with a capped backoff, and the others go on; a few failures in
+        a row mean the broker is away, and the round ends."""
         cutoff = datetime.now(UTC) - older_than
         with self.engine.connect() as connection:
             postgres = connection.dialect.name == "postgresql"
-            if (
-                postgres
-                and not connection.execute(select(func.pg_try_advisory_lock(SWEEP_LOCK))).scalar()
-            ):
-                connection.rollback()
-                return 0  # another sweeper is at it
-            try:
+            with connection.begin():
+                if postgres and not (
+                    connection.execute(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))).scalar()
+                ):
+                    return 0  # another sweeper is at it
                 rows = connection.execute(self._due(cutoff, limit)).all()
-                connection.commit()
-                sent = self._publish_rows(rows)
-                if sent:
-                    connection.execute(
-                        update(t.outbox)
-                        .where(t.outbox.c.message_id.in_(sent))
-                        .values(published_at=datetime.now(UTC))
-                    )
-                    connection.commit()
-            finally:
-                if postgres:
-                    connection.rollback()
-                    connection.execute(select(func.pg_advisory_unlock(SWEEP_LOCK)))
-                    connection.commit()
+                if postgres:  # in the round's transaction, under its lock
+                    sent = self._mark(connection, self._publish_rows(rows))
+            if not postgres:  # SQLite (the embedded demo): its write lock is not held meanwhile
+                published = self._publish_rows(rows)
+                with connection.begin():
+                    sent = self._mark(connection, published)
         if sent:
             log.info("outbox.swept", published=len(sent), set_aside=len(rows) - len(sent))
         return len(sent)
+
+    @staticmethod
+    def _mark(connection: Connection, sent: list[str]) -> list[str]:
+        if sent:
+            connection.execute(
+                update(t.outbox)
+                .where(t.outbox.c.message_id.in_(sent))
+                .values(published_at=datetime.now(UTC))
+            )
+        return sent
 
     def _due(self, cutoff: datetime, limit: int) -> Select[Any]:
         now = time.monotonic()

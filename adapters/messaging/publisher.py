@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
 
@@ -54,13 +53,13 @@ class BrokerUnavailable(Exception):
 
 def fail_fast(url: str, timeout: float) -> str:
     """The broker URL with one connection attempt and socket timeouts of `timeout` seconds."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query.update(
+    from adapters.messaging.nodes import each_node
+
+    return each_node(
+        url,
         connection_attempts="1",
         retry_delay="0",
         socket_timeout=str(timeout),
         stack_timeout=str(timeout + 1),
         blocked_connection_timeout=str(timeout + 1),
     )
-    return urlunsplit(parts._replace(query=urlencode(query)))

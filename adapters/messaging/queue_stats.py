@@ -10,12 +10,14 @@ import pika
 import requests
 
 from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES
+from adapters.messaging.nodes import connect, first_node
 
 
 def management_url(amqp_url: str, override: str | None) -> str:
     """The management API next to the broker: HTTPS on 15671 when the broker speaks amqps."""
     if override:
         return override.rstrip("/")
+    amqp_url = first_node(amqp_url)
     host = urlsplit(amqp_url).hostname or "127.0.0.1"
     if urlsplit(amqp_url).scheme == "amqps":
         return f"https://{host}:15671"
@@ -25,7 +27,7 @@ def management_url(amqp_url: str, override: str | None) -> str:
 def plain_http_refused(amqp_url: str, base: str) -> str | None:
     """Why the broker's credentials must not go to `base`: an amqps broker's password is never
     sent as basic auth over plain HTTP. None when sending them is fine."""
-    if urlsplit(amqp_url).scheme == "amqps" and urlsplit(base).scheme != "https":
+    if urlsplit(first_node(amqp_url)).scheme == "amqps" and urlsplit(base).scheme != "https":
         return (
             "the broker URL is amqps and the management URL is not https, so its credentials "
             "are not sent there; set OMS_RABBITMQ_MANAGEMENT_URL to the https address"
@@ -34,14 +36,14 @@ def plain_http_refused(amqp_url: str, base: str) -> str | None:
 
 
 def _vhost(amqp_url: str) -> str:
-    path = urlsplit(amqp_url).path
+    path = urlsplit(first_node(amqp_url)).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
 def from_management(amqp_url: str, base: str) -> list[dict[str, Any]] | None:
     if plain_http_refused(amqp_url, base) is not None:
         return None
-    parts = urlsplit(amqp_url)
+    parts = urlsplit(first_node(amqp_url))
     auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
     try:
         answer = requests.get(
@@ -73,7 +75,7 @@ def from_management(amqp_url: str, base: str) -> list[dict[str, Any]] | None:
 
 
 def from_passive_declares(amqp_url: str) -> list[dict[str, Any]]:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    connection = connect(amqp_url)
     try:
 
         def depth(name: str) -> tuple[int, int] | None:

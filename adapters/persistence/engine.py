@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from adapters.persistence.pool import IdleClosingPool
 from adapters.settings import database_url_with_driver
+
+DEFAULT_IDLE_SECONDS = 10.0
+
+
+def idle_seconds() -> float:
+    """OMS_DB_IDLE_SECONDS (default 10; 0 keeps idle connections open)."""
+    raw = os.environ.get("OMS_DB_IDLE_SECONDS", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_IDLE_SECONDS
+    except ValueError:
+        return DEFAULT_IDLE_SECONDS
 
 
 def make_engine(
@@ -18,19 +31,23 @@ def make_engine(
     pool_timeout: float = 30.0,
     autocommit: bool = False,
 ) -> Engine:
-    """`autocommit` (PostgreSQL): an engine for reads only. Its connections are in autocommit
+    """`pool_size` is the most connections the engine ever holds at once (its budget, spec 13);
+    they are opened when needed and closed after OMS_DB_IDLE_SECONDS unused (pool.py).
+
+    `autocommit` (PostgreSQL): an engine for reads only. Its connections are in autocommit
     from the start (set once per connection: switching a pooled connection per checkout cost
     two round trips), so a read opens no transaction and its connection goes back to the pool
-    with no ROLLBACK. SQLite (the embedded demo) ignores it: its connections begin their own
-    transactions (BEGIN IMMEDIATE)."""
+    with no ROLLBACK. (psycopg2's autocommit is the client's: it sends no SET, so it works
+    through a transaction-pooling PgBouncer.) SQLite (the embedded demo) ignores it: its
+    connections begin their own transactions (BEGIN IMMEDIATE)."""
     url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        poolclass=IdleClosingPool,
+        pool_size=max(1, pool_size),
         # No pre-ping: it costs a round trip per transaction. A connection that died is
         # discarded when it fails; the message fails with it and dramatiq retries it.
         pool_recycle=1800,
@@ -41,6 +58,8 @@ def make_engine(
         connect_args={"connect_timeout": connect_timeout, "application_name": "oms"},
         **extra,
     )
+    engine.pool.idle_seconds = idle_seconds()  # type: ignore[attr-defined]  # (dispose keeps it)
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:

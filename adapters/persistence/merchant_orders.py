@@ -14,6 +14,7 @@ from adapters.persistence.bulk import (
 )
 from adapters.persistence.codec import totals_from
 from adapters.persistence.repositories import now
+from adapters.persistence.reservations import record_moves
 from domain import ports
 from domain.messages import OutboxMessage
 from domain.model import MerchantOrder, MerchantOrderItem, Package, PackageItem
@@ -112,6 +113,14 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
         )
         for item, item_id in zip(items, item_ids, strict=True):
             item.id = item_id
+        by_id = {mo.id: mo for mo in merchant_orders}
+        record_moves(
+            self.connection,
+            [
+                (by_id[mo_id].merchant_reference, by_id[mo_id].order_id, item)
+                for mo_id, item in pairs
+            ],
+        )
 
     def for_order(self, order_id: int) -> list[MerchantOrder]:
         return self._load(t.merchant_orders.c.order_id == order_id)
@@ -130,6 +139,8 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
             self.connection.execute(
                 UPDATE_ITEM_STATE, [{"b_id": i.id, "new_state": i.state} for i in items]
             )
+            mo = merchant_order
+            record_moves(self.connection, [(mo.merchant_reference, mo.order_id, i) for i in items])
 
     def _load(self, *where: ColumnElement[bool]) -> list[MerchantOrder]:
         rows = self.connection.execute(
@@ -165,7 +176,13 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
             )
         merchant_items: dict[int, list[MerchantOrderItem]] = {}
         for r in self.connection.execute(
-            select(t.merchant_order_items, t.order_items.c.omnitron_id)
+            select(
+                t.merchant_order_items,
+                t.order_items.c.omnitron_id,
+                t.order_items.c.quantity,
+                t.order_items.c.product_offer_reference,
+                t.order_items.c.sku,
+            )
             .join(t.order_items, t.order_items.c.id == t.merchant_order_items.c.order_item_id)
             .where(t.merchant_order_items.c.merchant_order_id.in_([r.id for r in rows]))
             .order_by(t.merchant_order_items.c.id)
@@ -178,6 +195,10 @@ class SqlMerchantOrderRepository(ports.MerchantOrderRepository):
                     omnitron_item_id=r.omnitron_id,
                     state=r.state,
                     process=r.process,
+                    quantity=r.quantity,
+                    product_offer_reference=r.product_offer_reference,
+                    sku=r.sku,
+                    stored_state=r.state,
                 )
             )
         return [

@@ -100,7 +100,11 @@ class SqlMerchantProcessRepository(ports.MerchantProcessRepository):
                 ProcessTransition(r.process, r.source_state, r.event, r.target_state, r.manual)
                 for r in rows
             ]
-            self._cache[name] = Process(name, transitions) if transitions else None
+            states = t.merchant_process_states
+            reserved = self.connection.execute(
+                select(states.c.state).where(states.c.process == name, states.c.reserved)
+            ).scalars()
+            self._cache[name] = Process(name, transitions, reserved) if transitions else None
         return self._cache[name]
 
     def names(self) -> list[str]:
@@ -189,3 +193,36 @@ def merchant_exists(engine: Engine, reference: str) -> bool:
             select(t.merchants.c.reference).where(t.merchants.c.reference == reference)
         ).first()
     return found is not None
+
+
+def process_exists(connection: Connection, name: str) -> bool:
+    m, s = t.merchant_transitions.c, t.merchant_process_states.c
+    transition = connection.execute(select(m.id).where(m.process == name).limit(1)).first()
+    state = connection.execute(select(s.state).where(s.process == name).limit(1)).first()
+    return transition is not None or state is not None
+
+
+def add_processes(connection: Connection, processes: list[Process]) -> None:
+    """New processes' transitions and every state's reserved flag (spec 9.2, 9.5)."""
+    connection.execute(
+        insert(t.merchant_transitions),
+        [
+            {
+                "process": tr.process,
+                "source_state": tr.source,
+                "event": tr.event,
+                "target_state": tr.target,
+                "manual": tr.manual,
+            }
+            for process in processes
+            for tr in process.transitions
+        ],
+    )
+    connection.execute(
+        insert(t.merchant_process_states),
+        [
+            {"process": process.name, "state": state, "reserved": process.is_reserved(state)}
+            for process in processes
+            for state in sorted(process.states)
+        ],
+    )

@@ -30,6 +30,7 @@ from adapters.persistence import tables as t
 from adapters.persistence.array_literal import IntArray
 from adapters.persistence.prepared import Prepared, enabled
 from adapters.persistence.repositories import insert_ignoring
+from adapters.persistence.reservations import record_moves
 from domain import ports
 from domain.lines import order_status
 from domain.model import WEB_CHANNEL_TYPES, MerchantOrderItem
@@ -116,6 +117,7 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
             p.id.label("package_id"),
             p.order_id,
             mo.c.reference.label("merchant_order_reference"),
+            mo.c.merchant_reference,
             p.channel_id.in_(MARKETPLACE_CHANNELS).label("marketplace"),
             moi.c.id,
             moi.c.reference,
@@ -123,6 +125,9 @@ def _statements(in_ids: InIds) -> dict[str, Executable]:
             oi.omnitron_id,
             moi.c.state,
             moi.c.process,
+            oi.quantity,
+            oi.product_offer_reference,
+            oi.sku,
         )
         .join(mo, mo.c.id == p.merchant_order_id)
         .join(t.package_items, pi.package_id == p.id)
@@ -178,6 +183,7 @@ class SqlPollRepository(ports.PollRepository):
         self.sql = STATEMENTS.get(connection.dialect.name, STATEMENTS["other"])
         self._prepared: dict[str, Prepared] | None = None  # read on first use: every unit of
         self.insert_part = INSERT_PART[connection.dialect.name]  # work makes one, few run it
+        self._polled: dict[int, tuple[str, int, MerchantOrderItem]] = {}
 
     def _run(self, name: str, **values: Any) -> CursorResult[Any]:
         if self._prepared is None:
@@ -275,25 +281,43 @@ class SqlPollRepository(ports.PollRepository):
             self._run("orders", ids=sorted(order_ids), order_status=int(status))
 
     def merchant_items(self, package_ids: list[int]) -> list[PolledMerchantItem]:
-        return [
-            PolledMerchantItem(
-                r.package_id,
-                r.order_id,
-                r.merchant_order_reference,
-                bool(r.marketplace),
-                MerchantOrderItem(
-                    r.reference, r.order_item_id, r.omnitron_id, r.state, r.process, r.id
-                ),
+        found = []
+        for r in self._run("merchant_items", ids=list(package_ids)):
+            item = MerchantOrderItem(
+                r.reference,
+                r.order_item_id,
+                r.omnitron_id,
+                r.state,
+                r.process,
+                r.id,
+                quantity=r.quantity,
+                product_offer_reference=r.product_offer_reference,
+                sku=r.sku,
+                stored_state=r.state,
             )
-            for r in self._run("merchant_items", ids=list(package_ids))
-        ]
+            # its reservation, when saved
+            self._polled[r.id] = (r.merchant_reference, r.order_id, item)
+            found.append(
+                PolledMerchantItem(
+                    r.package_id, r.order_id, r.merchant_order_reference, bool(r.marketplace), item
+                )
+            )
+        return found
 
     def save_merchant_states(self, states: dict[int, str]) -> None:
+        """The items' new states, a statement per state, and their reservations' changes in
+        one more (items read by `merchant_items` in this unit of work)."""
         by_state: dict[str, list[int]] = defaultdict(list)
         for item_id, state in states.items():
             by_state[state].append(item_id)
         for state, ids in sorted(by_state.items()):  # a batch moves its items to one state or two
             self._run("merchant_states", ids=sorted(ids), to_state=state)
+        moved = []
+        for item_id, state in states.items():
+            merchant_reference, order_id, item = self._polled[item_id]
+            item.state = state
+            moved.append((merchant_reference, order_id, item))
+        record_moves(self.connection, moved)
 
 
 class SqlRuntimeFlags(ports.RuntimeFlags):

@@ -12,11 +12,14 @@ names already prepared are kept in the connection's `info`, which SQLAlchemy emp
 replaces the database connection; a `PREPARE` survives a rolled-back transaction). After five
 executions PostgreSQL keeps a generic plan when it costs no more than the custom ones.
 
-Not for a transaction-pooling pgbouncer (a prepared statement lives in one server session):
-`OMS_PREPARED_STATEMENTS=false` turns them off, and the statements run as before."""
+Not through a transaction-pooling PgBouncer (a prepared statement lives in one server session,
+and the next transaction may get another): with `OMS_DATABASE_POOLER=pgbouncer` they are off,
+as with `OMS_PREPARED_STATEMENTS=false`, and the statements run as plain SQL (spec 13). Direct
+connections keep them."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,9 +52,10 @@ def heal(done: set[str], name: str, error: BaseException) -> None:
 
 
 def enabled() -> bool:
-    """OMS_PREPARED_STATEMENTS (default true), read where a repository is made: a repository
-    has a connection, not the settings."""
-    return flag("OMS_PREPARED_STATEMENTS", True)
+    """OMS_PREPARED_STATEMENTS (default true) unless OMS_DATABASE_POOLER=pgbouncer, read where a
+    repository is made: a repository has a connection, not the settings."""
+    pooled = os.environ.get("OMS_DATABASE_POOLER", "").strip().lower() == "pgbouncer"
+    return flag("OMS_PREPARED_STATEMENTS", True) and not pooled
 
 
 @dataclass(frozen=True)

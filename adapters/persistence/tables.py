@@ -319,6 +319,42 @@ merchant_transitions = Table(
     UniqueConstraint("process", "source_state", "event"),
 )
 
+# reserved flag per (process, state) (spec 9.5), data like the transitions: seeded by migration
+# 0014 for the shipped processes; a state without a row is not reserved
+merchant_process_states = Table(
+    "merchant_process_states",
+    metadata,
+    Column("process", String(100), primary_key=True),
+    Column("state", String(100), primary_key=True),
+    Column("reserved", Boolean, nullable=False),
+)
+
+# per merchant and offer (kind "offer": product_offer_reference; kind "sku": the SKU of items
+# with no offer), what its reserved merchant order items hold (spec 9.5); changed by deltas in
+# the transaction of every state change (docs/reservations.md)
+product_offer_reservations = Table(
+    "product_offer_reservations",
+    metadata,
+    Column("merchant_reference", String(128), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("reference", String(255), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("open_items", BigInteger, nullable=False),
+)
+
+# the merchant order items in a reserved state now, by offer and order: a reservation's
+# oldest open order is the first row of its key (written beside the figures, same writers)
+reserved_items = Table(
+    "reserved_items",
+    metadata,
+    Column("merchant_order_item_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("merchant_reference", String(128), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("reference", String(255), nullable=False),
+    Column("order_id", BigInteger, nullable=False),
+    Index("ix_reserved_items_offer_order", "merchant_reference", "kind", "reference", "order_id"),
+)
+
 merchant_order_items = Table(
     "merchant_order_items",
     metadata,

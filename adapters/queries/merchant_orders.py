@@ -22,8 +22,8 @@ def merchant_order_view(
     mo: MerchantOrder, processes: dict[str, Process | None], marketplace: bool
 ) -> dict[str, Any]:
     """A merchant order's reference, totals, items (reference, omnitron item id, state,
-    process), its `states` (sorted set) and `manual_events` (union over its items of the
-    events each can take now: spec 9.1)."""
+    process, whether it reserves: spec 9.5), its `states` (sorted set) and `manual_events`
+    (union over its items of the events each can take now: spec 9.1)."""
     package_status = mo.package.status if mo.package else None
     pairs = [(item.state, item.process) for item in mo.items]
     return {
@@ -37,12 +37,19 @@ def merchant_order_view(
                 "omnitron_item_id": item.omnitron_item_id,
                 "state": item.state,
                 "process": item.process,
+                "reserves": reserves(processes.get(item.process), item.state),
             }
             for item in mo.items
         ],
         "states": sorted({item.state for item in mo.items}),
         "manual_events": offered(pairs, processes, marketplace, package_status),
     }
+
+
+def reserves(process: Process | None, state: str) -> bool:
+    """Whether the item's state is reserved in its process (spec 9.5): its quantity counts in
+    its offer's reservation."""
+    return process is not None and process.is_reserved(state)
 
 
 def processes_of(

@@ -7,6 +7,7 @@ Never the write side's aggregates; the processes come from their per-engine cach
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal_column,
     select,
 )
 
@@ -190,17 +192,51 @@ def merchant_order_events(
 # -- the merchant order list --------------------------------------------------------------------
 
 
+class RecentCounts:
+    """A list's count, kept for at most `seconds` when it is `large`: counting a merchant's
+    100,000 merchant orders reads 100,000 index entries (5 ms and more of PostgreSQL) at every
+    page, while the page itself reads 20. A count under `large` is always exact (cheap, and what
+    a merchant who just acted expects to see); a larger one may be a second old — a person cannot
+    tell 100,000 from 100,001, and the page's rows themselves are always read fresh (docs/api.md).
+    The same bound as the key cache's."""
+
+    def __init__(self, *, large: int = 1000, seconds: float = 1.0, size: int = 4096) -> None:
+        self.large, self.seconds, self.size = large, seconds, size
+        self._kept: dict[Any, tuple[int, float]] = {}
+
+    def get(self, key: Any) -> int | None:
+        kept = self._kept.get(key)
+        if kept is None or kept[1] < time.monotonic():
+            return None
+        return kept[0]
+
+    def put(self, key: Any, count: int) -> None:
+        if count < self.large:
+            return
+        if len(self._kept) >= self.size:
+            self._kept.clear()  # many merchants and filters at once: start again, never grow
+        self._kept[key] = (count, time.monotonic() + self.seconds)
+
+
+_recent_counts = RecentCounts()
+
+
 @dataclass(frozen=True)
 class MerchantOrderPage:
     count: int
     rows: list[dict[str, Any]]
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)
 def _list_statements(
-    by_state: bool, since: bool, until: bool
+    by_state: bool, since: bool, until: bool, limit: int, first_page: bool
 ) -> tuple[ReadStatement, ReadStatement]:
-    """(count, page rows) for this combination of filters, built once each."""
+    """(count, page rows) for this combination of filters and page size, built once each. The
+    LIMIT is written into the SQL, and so is OFFSET 0 for a first page: with them as parameters
+    PostgreSQL re-planned the prepared page at every call (its generic plan, not knowing the
+    limit, read every merchant order item: 0.9 s on 100,000 orders), 0.3 to 1.3 ms of planning for
+    0.15 ms of execution; with them written in, it keeps one plan. Later pages take their offset
+    as a parameter (one statement whatever the page)."""
     where: list[ColumnElement[bool]] = [_mo.c.merchant_reference == MERCHANT]
     if by_state:
         where.append(
@@ -227,8 +263,8 @@ def _list_statements(
         .outerjoin(_p, _p.c.merchant_order_id == _mo.c.id)
         .where(*where)
         .order_by(_mo.c.id.desc())
-        .offset(bindparam("offset"))
-        .limit(bindparam("limit"))
+        .offset(literal_column("0") if first_page else bindparam("offset"))
+        .limit(literal_column(str(int(limit))))
         .subquery("page")
     )
     rows = (
@@ -254,15 +290,20 @@ def merchant_order_page(
     with at least one item in that state (the state is among their `states`). Two statements:
     the count, then the page's merchant orders with their items' states."""
     counted, page = _list_statements(state is not None, created_from is not None,
-                                     created_to is not None)  # fmt: skip
+                                     created_to is not None, limit, offset == 0)  # fmt: skip
     params: dict[str, Any] = {"merchant": merchant_reference}
     for name, value in (("state", state), ("created_from", created_from),
                         ("created_to", created_to)):  # fmt: skip
         if value is not None:
             params[name] = value
+    key = (id(engine), tuple(sorted(params.items())))
     with engine.connect() as connection:
-        count = int(counted.rows(connection, params)[0][0])
-        rows = page.rows(connection, {**params, "offset": offset, "limit": limit}) if count else []
+        count = _recent_counts.get(key)
+        if count is None:
+            count = int(counted.rows(connection, params)[0][0])
+            _recent_counts.put(key, count)
+        paging = {"offset": offset} if offset else {}
+        rows = page.rows(connection, {**params, **paging}) if count else []
         processes = _processes(connection, {r.process for r in rows if r.process is not None})
     merchant_orders: dict[int, Any] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}

@@ -1,15 +1,17 @@
 """The order document: `oms show order --json` and `GET /api/v1/orders/{number}/` read it
 (spec sections 8 and 11).
 
-A read model, not the write side's aggregates (issue 22): two statements whatever the order's
-size — one row per order item with its order, channel, merchant order item, merchant order,
-package, package item and shipment beside it (`ORDER_ROWS`), then the orders' expenses. The
+A read model, not the write side's aggregates (issue 22): one row per order item with its
+order, channel, merchant order item, merchant order, package, package item and shipment beside
+it (`ORDER_ROWS`), and the expenses — on PostgreSQL as a JSON array on each row (one statement),
+elsewhere a second statement. The
 key is found in the same first statement: an order number, else a package number or a merchant
 order reference. The merchant processes come from their per-engine cache (merchants.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -24,15 +26,17 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text
 from adapters.persistence.merchants import SqlMerchantProcessRepository
 from adapters.persistence.prepared_reads import ReadStatement
-from adapters.queries.merchant_orders import offered
+from adapters.queries.merchant_orders import offered, reserves
 from domain.merchant_oms import Process
 from domain.model import TOTAL_NAMES, CargoCompany, Expense, is_marketplace_type
 from domain.money import rate_of
@@ -82,9 +86,33 @@ def order_ids_for(by_channel: bool, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
+EXPENSE_FIELDS = (
+    "type", "name", "amount", "tax_rate", "merchant_reference", "discount_amount", "canceled",
+    "refunded",
+)  # fmt: skip
+
+
+def _expenses_json() -> Any:
+    """PostgreSQL: the order's expenses as one JSON array on each of its rows, by position (so
+    the document needs no second statement there)."""
+    e = t.expenses.alias("spent")
+    pairs: list[Any] = []
+    for name in EXPENSE_FIELDS:
+        pairs += [literal_column(f"'{name}'"), e.c[name]]
+    listed = func.json_agg(aggregate_order_by(func.json_build_object(*pairs), e.c.position))
+    return (
+        select(func.coalesce(listed, literal_column("'[]'::json")))
+        .where(e.c.order_id == _o.c.id)
+        .scalar_subquery()
+        .label("expenses")
+    )
+
+
 def _order_rows(by_channel: bool, dialect: str) -> Any:
+    spent = [_expenses_json()] if dialect == "postgresql" else []
     return (
         select(
+            *spent,
             _o.c.id.label("order_id"),
             _o.c.number,
             _o.c.channel_id,
@@ -150,16 +178,18 @@ ORDER_ROWS = {
     )
     for by_channel in (False, True)
 }
-_EXPENSES = select(t.expenses).order_by(t.expenses.c.order_id, t.expenses.c.position)
-EXPENSE_ROWS = ReadStatement(
-    _EXPENSES.where(t.expenses.c.order_id.in_(bindparam("order_ids", expanding=True))),
-    _EXPENSES.where(t.expenses.c.order_id == any_(cast(bindparam("order_ids"), ARRAY(BigInteger)))),
+# the expenses' own statement, where they are not JSON on the rows (SQLite)
+EXPENSE_ROWS = (
+    select(t.expenses)
+    .where(t.expenses.c.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(t.expenses.c.order_id, t.expenses.c.position)
 )
 
 
 def find_orders(engine: Engine, key: str, channel_id: int | None) -> list[dict[str, Any]]:
     """The documents of the orders the key names (one per channel unless a channel is given),
-    by channel id. Two statements; the connection is returned before the caller serialises."""
+    by channel id. One statement on PostgreSQL (the expenses as JSON on each row), two
+    elsewhere; the connection is returned before the caller serialises."""
     params: dict[str, Any] = {"key": key}
     if channel_id is not None:
         params["channel_id"] = channel_id
@@ -168,15 +198,18 @@ def find_orders(engine: Engine, key: str, channel_id: int | None) -> list[dict[s
         if not rows:
             return []
         ids = list(dict.fromkeys(row.order_id for row in rows))
-        expenses = EXPENSE_ROWS.rows(connection, {"order_ids": ids})
+        by_order: dict[int, list[Any]] = {}
+        for row in rows:
+            by_order.setdefault(row.order_id, []).append(row)
+        spent: dict[int, list[Any]] = {}
+        if connection.dialect.name == "postgresql":  # on each row, as JSON
+            for i in ids:
+                spent[i] = [SimpleNamespace(**e) for e in by_order[i][0].expenses]
+        else:
+            for expense in connection.execute(EXPENSE_ROWS, {"order_ids": ids}):
+                spent.setdefault(expense.order_id, []).append(expense)
         names = sorted({row.process for row in rows if row.process is not None})
         processes = _processes(connection, names)
-    by_order: dict[int, list[Any]] = {}
-    for row in rows:
-        by_order.setdefault(row.order_id, []).append(row)
-    spent: dict[int, list[Any]] = {}
-    for expense in expenses:
-        spent.setdefault(expense.order_id, []).append(expense)
     return [document(by_order[i], spent.get(i, []), processes) for i in ids]
 
 
@@ -316,6 +349,7 @@ def _merchant_order(
                 "omnitron_item_id": item.omnitron_id,
                 "state": item.state,
                 "process": item.process,
+                "reserves": reserves(processes.get(item.process), item.state),
             }
             for item in items
         ],

@@ -1,7 +1,7 @@
 """Reads of the merchant portal's pages (spec 12), one merchant's own data only: the order list
 (filters by item state, date range, reference or customer name; newest first), a merchant
 order's timeline, and the states a filter may name. The merchant order page itself is
-`merchant_order_detail` (adapters/queries/merchant_orders.py), the API's read."""
+`merchant_order_detail` (adapters/queries/merchant_reads.py), the API's read."""
 
 from __future__ import annotations
 

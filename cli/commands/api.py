@@ -41,7 +41,18 @@ def _api(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise SystemExit("--workers must be at least 1")
-    Settings.from_env()  # a bad OMS_API_* stops here, named once, not in every worker process
+    from adapters.persistence.budget import check_at_start
+
+    settings = Settings.from_env()  # a bad OMS_API_* stops here, named once, not per worker
+    from adapters.persistence.budget import API_ENGINES
+
+    each = API_ENGINES * settings.api_db_connections
+    check_at_start(
+        settings.database_url,
+        f"oms api ({args.workers} worker(s) x {each} connections)",
+        args.workers * each,
+        settings,
+    )
     configure_logging()
     serve(args.host, args.port, args.workers)
     return 0

@@ -1,4 +1,4 @@
-"""`oms bench ingest|poll|api`: thin entries to the benchmarks in benchmarks/
+"""`oms bench ingest|poll|api|reservations`: thin entries to the benchmarks in benchmarks/
 (docs/benchmarks.md)."""
 
 from __future__ import annotations
@@ -38,7 +38,13 @@ def register(commands: Commands) -> None:
         "--rounds",
         type=_positive,
         metavar="N",
-        help="rounds of pipeline then no-op chain; the ratio is their median (default 3)",
+        help="rounds of pipeline then no-op chain; the ratio is their median (default 5)",
+    )
+    ingest.add_argument(
+        "--min-seconds",
+        type=float,
+        metavar="S",
+        help="each phase of a round repeats batches of --orders until S seconds (default 15)",
     )
     spy = ingest.add_argument_group("profile (py-spy over the worker processes, pipeline phase)")
     spy.add_argument("--profile", type=Path, metavar="DIR", help="write the recording into DIR")
@@ -99,6 +105,13 @@ def register(commands: Commands) -> None:
     )
     api_bench.set_defaults(handler=_bench_api)
 
+    reservations = bench.add_parser(
+        "reservations", help="reading one offer's reservation with N merchant order items"
+    )
+    reservations.add_argument("--items", type=_positive, default=1_000_000)
+    reservations.add_argument("--reads", type=_positive, default=500, help="reads timed per case")
+    reservations.set_defaults(handler=_bench_reservations)
+
 
 def _bench_ingest(args: argparse.Namespace) -> int:
     from adapters.settings import Settings
@@ -113,7 +126,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
             window=args.soak_window,
             threads=threads,
         )
-    from benchmarks.ingest import ROUNDS, bench_ingest
+    from benchmarks.ingest import MIN_SECONDS, ROUNDS, bench_ingest
     from benchmarks.profile import Profile
 
     profile = None
@@ -126,6 +139,7 @@ def _bench_ingest(args: argparse.Namespace) -> int:
         profile=profile,
         latency_orders=args.latency_orders,
         rounds=args.rounds or ROUNDS,
+        min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds,
     )
 
 
@@ -161,3 +175,9 @@ def _bench_api(args: argparse.Namespace) -> int:
         threads=args.threads,
         **({"tree": args.api_tree} if args.api_tree else {}),
     )
+
+
+def _bench_reservations(args: argparse.Namespace) -> int:
+    from benchmarks.reservations import bench_reservations
+
+    return bench_reservations(items=args.items, reads=args.reads)

@@ -15,10 +15,16 @@ if TYPE_CHECKING:
 
 
 def register(commands: Commands) -> None:
-    imports = subcommands(commands, "import", "CSV imports (spec 10.1, 10.2)")
+    imports = subcommands(commands, "import", "CSV imports (spec 10.1, 10.2; merchant processes)")
     process = imports.add_parser("merchant-oms-process", help="set merchants' processes")
     process.add_argument("file", metavar="FILE", type=Path)
     process.set_defaults(handler=_import_processes)
+    definitions = imports.add_parser(
+        "merchant-process",
+        help="add merchant processes: transitions and each state's reserved flag",
+    )
+    definitions.add_argument("file", metavar="FILE", type=Path)
+    definitions.set_defaults(handler=_import_definitions)
     status = imports.add_parser(
         "merchant-order-status", help="trigger merchant order item events from a CSV file"
     )
@@ -81,6 +87,29 @@ def _import_processes(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _import_definitions(args: argparse.Namespace) -> int:
+    from adapters.persistence.engine import make_engine
+    from adapters.settings import Settings
+    from flows.process_definitions import COLUMNS, OPTIONAL, import_process_definitions
+
+    csv_file = _read(args.file, COLUMNS, OPTIONAL)
+    engine = make_engine(Settings.from_env().database_url, pool_size=1)
+    result = import_process_definitions(csv_file, engine)
+    for error in result.errors:
+        print(error, file=sys.stderr)
+    if result.errors:
+        print(f"oms: {args.file}: nothing imported ({len(result.errors)} errors)", file=sys.stderr)
+        return 1
+    for process in result.processes:
+        reserved = ", ".join(sorted(process.reserved)) or "none"
+        print(
+            f"{process.name}: {len(process.transitions)} transitions, "
+            f"{len(process.states)} states, reserved: {reserved}"
+        )
+    print("restart the workers to use them (processes are read once per worker process)")
     return 0
 
 

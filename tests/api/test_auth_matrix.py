@@ -45,6 +45,7 @@ OPERATOR_ENDPOINTS: list[tuple[str, str, Any, int]] = [
     ("GET", "/api/v1/dead-letters/", None, 200),
     ("POST", "/api/v1/dead-letters/987654321/replay/", None, 404),
     ("GET", "/api/v1/queues/", None, 200),
+    ("GET", "/api/v1/reservations/", None, 200),
 ]
 # ids stable across processes (pytest-xdist collects in each worker): no random id in a name
 IDS = [

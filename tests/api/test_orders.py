@@ -45,6 +45,9 @@ def test_order_document_is_the_cli_document(
         "MER000002",
         "MER000005",
     ]
+    # spec 9.5: each merchant order item says whether it reserves, in both documents alike
+    items = [i for mo in document["merchant_orders"] for i in mo["merchant_order_items"]]
+    assert [(i["state"], i["reserves"]) for i in items] == [("new", True)] * 3
 
 
 def test_unknown_order_is_404(api: ApiServer, keys: Keys) -> None:

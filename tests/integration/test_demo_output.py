@@ -65,3 +65,10 @@ def test_the_demo_runs_the_seed_flow_and_keeps_logs_off_the_terminal(tmp_path: P
     assert sorted(counts) == ["100", "450", "600"], lines[told:]
     assert counts["100"][1] == counts["600"][1] == "1"  # one item each: the mug, the lamp
     assert all(c[2].startswith("200x") and c[2].count("x") == 1 for c in counts.values())
+
+    # spec 9.5: the reservation table at the end, every figure equal to its recomputation
+    table = lines.index("reservations (spec 9.5), per merchant and offer, reserved now:")
+    assert lines[table + 1].split()[:3] == ["merchant", "offer", "/"], lines[table:]
+    rows = lines[table + 2 : -1]
+    assert rows and all(len(row.split()) >= 6 for row in rows), rows
+    assert lines[-1] == "0 reservation(s) differ from the sum recomputed from their items"

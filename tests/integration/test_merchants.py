@@ -335,15 +335,23 @@ def test_process_show_prints_the_rows_or_dot(engine: Engine) -> None:
 
     shown = oms("process", "show", "MainMerchantStateMachine")
     assert shown.returncode == 0, shown.stderr
-    lines = shown.stdout.splitlines()
+    lines, states = shown.stdout.split("\n\n")
+    lines = lines.splitlines()
     assert lines[0] == "MainMerchantStateMachine"
     assert lines[1].split() == ["from", "event", "to", "manual"]
     assert len(lines) == 2 + len(SHIPPED_PROCESSES["MainMerchantStateMachine"])
+    # then each state with its reserved flag (spec 9.5)
+    flags = {line.rsplit(None, 1)[0].strip(): line.split()[-1] for line in states.splitlines()[1:]}
+    assert {state for state, flag in flags.items() if flag == "yes"} == {
+        "created", "new", "left the merchant location", "arrived at distribution center",
+    }  # fmt: skip
+    assert flags["shipped"] == flags["canceled"] == "no"
     assert any(
         line.split() == ["created", "initiate", "new", "no", "(automatic)"] for line in lines
     )
     dot = oms("process", "show", "MerchantDefaultStateMachine", "--dot").stdout
     assert dot.startswith('digraph "MerchantDefaultStateMachine" {') and dot.count("->") == 14
+    assert dot.count('xlabel="reserved"') == 2  # created, new
     refused = oms("process", "show", "Nope")
     assert refused.returncode == 1
     assert refused.stderr.strip() == (

@@ -41,6 +41,9 @@ TABLES = {
     "login_throttle",
     "session_keys",
     "ended_sessions",
+    "merchant_process_states",
+    "product_offer_reservations",
+    "reserved_items",
     "alembic_version",
 }
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.lines import order_status
-from domain.merchant_oms import SHIPPED_PROCESSES, MerchantTransitionRecord, Process
+from domain.merchant_oms import (
+    SHIPPED_PROCESSES,
+    MerchantTransitionRecord,
+    Process,
+    shipped_process,
+)
 from domain.messages import OutboxMessage
 from domain.model import (
     Channel,
@@ -42,6 +47,7 @@ from domain.ports import (
     TransitionLog,
     UnitOfWork,
 )
+from domain.reservations import OfferKey, add_to, recompute, settle
 from domain.statuses import PackageStatus
 
 
@@ -105,10 +111,32 @@ class FakeOrders(OrderRepository):
         self.saved_lines += 1
 
 
+class FakeReservations:
+    """The reservation rows, changed as the SQL writers change them: by
+    `domain.reservations.settle` on every merchant item state a repository writes."""
+
+    def __init__(self) -> None:
+        self.stored: dict[OfferKey, tuple[int, int]] = {}
+        self.processes = {name: shipped_process(name) for name in SHIPPED_PROCESSES}
+
+    def reserved(self, process: str, state: str) -> bool:
+        found = self.processes.get(process)
+        return found is not None and found.is_reserved(state)
+
+    def write(self, written: list[tuple[str, MerchantOrderItem]]) -> None:
+        add_to(self.stored, settle(written, self.reserved))
+
+
 class FakeMerchantOrders(MerchantOrderRepository):
     def __init__(self) -> None:
         self.merchant_orders: list[MerchantOrder] = []
         self.saved: list[tuple[str, list[str]]] = []
+        self.reservations = FakeReservations()
+
+    def recomputed(self) -> dict[OfferKey, tuple[int, int]]:
+        """The reservations summed from the items as they are now (spec 9.5)."""
+        pairs = [(mo.merchant_reference, item) for mo in self.merchant_orders for item in mo.items]
+        return recompute(pairs, self.reservations.reserved)
 
     def add(self, merchant_order: MerchantOrder) -> None:
         merchant_order.id = len(self.merchant_orders) + 1
@@ -120,6 +148,9 @@ class FakeMerchantOrders(MerchantOrderRepository):
         for n, item in enumerate(merchant_order.items):
             item.id = merchant_order.id * 1000 + n
         self.merchant_orders.append(merchant_order)
+        self.reservations.write(
+            [(merchant_order.merchant_reference, i) for i in merchant_order.items]
+        )
 
     def for_order(self, order_id: int) -> list[MerchantOrder]:
         return [mo for mo in self.merchant_orders if mo.order_id == order_id]
@@ -133,6 +164,7 @@ class FakeMerchantOrders(MerchantOrderRepository):
 
     def save_changes(self, merchant_order: MerchantOrder, items: list[MerchantOrderItem]) -> None:
         self.saved.append((merchant_order.reference, [i.reference for i in items]))
+        self.reservations.write([(merchant_order.merchant_reference, i) for i in items])
 
 
 class FakeOutbox(Outbox):
@@ -153,7 +185,7 @@ class FakeMerchants(MerchantRepository):
 
 class FakeProcesses(MerchantProcessRepository):
     def __init__(self) -> None:
-        self.processes = {name: Process(name, rows) for name, rows in SHIPPED_PROCESSES.items()}
+        self.processes = {name: shipped_process(name) for name in SHIPPED_PROCESSES}
 
     def get(self, name: str) -> Process | None:
         return self.processes.get(name)
@@ -358,7 +390,16 @@ class FakePolls(PollRepository):
         return rows
 
     def save_merchant_states(self, states: dict[int, str]) -> None:
-        pass  # the items are the fakes' own objects: already moved
+        # the items are the fakes' own objects, already moved: only their reservations follow
+        written = [
+            (mo.merchant_reference, item)
+            for mo in self.merchant_orders.merchant_orders
+            for item in mo.items
+            if item.id in states
+        ]
+        for _, item in written:
+            assert item.state == states[item.id or 0]
+        self.merchant_orders.reservations.write(written)
 
 
 class FakeOmnitron(OmnitronGateway):

@@ -6,7 +6,8 @@ its own: a merchant event, an import row, an API call, the channel re-sending th
 poll reading Omnitron. A world may also take merchant-only steps (send to distribution, close,
 returns) that the other does not. After every step both worlds have the same totals, expenses,
 order status and packages, Omnitron was told only what it did not announce itself, and the
-money equals what the order would have had, had it arrived with its items' current statuses."""
+money equals what the order would have had, had it arrived with its items' current statuses,
+and every stored reservation is the sum recomputed from the items (spec 9.5)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,10 @@ def orders(draw: st.DrawFn) -> Order:
         items.append(
             OrderItem(
                 omnitron_id=n * 100 + i,
-                product=Product(f"SKU-{i}", "Name"),
+                product=Product(draw(st.sampled_from(["SKU-A", "SKU-B"])), "Name"),
                 merchant_reference=draw(st.sampled_from(MERCHANTS)),
+                # a few offers shared by lines, some lines with none (counted by SKU)
+                product_offer_reference=draw(st.sampled_from([None, "OFFER-1", "OFFER-2"])),
                 price=price,
                 tax_rate=Fraction(draw(st.sampled_from([0, 8, 18, 20]))),
                 quantity=quantity,
@@ -354,6 +357,15 @@ class PathsMachine(RuleBasedStateMachine):
                     lowest = min(i.status for i in live)
                     if lowest >= OrderStatus.shipped:
                         assert package.status >= PackageStatus.shipped
+
+    @invariant()
+    def stored_reservations_equal_the_recomputed_sums(self) -> None:
+        """Spec 9.5: after every step, through every door, each stored reservation is the sum
+        recomputed from the items (what `oms reservations verify` checks on the database)."""
+        for world in self.worlds:
+            stored = world.uow.merchant_orders.reservations.stored
+            assert stored == world.uow.merchant_orders.recomputed()
+            assert all(quantity > 0 and count > 0 for quantity, count in stored.values())
 
     @invariant()
     def omnitron_is_told_only_what_it_did_not_announce(self) -> None:

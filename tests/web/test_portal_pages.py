@@ -3,7 +3,8 @@ finds an order by customer name, opens it, cancels an item before packing throug
 (published to `oms.merchant`, handled by the merchant worker, awaited) and sees the item's new
 state and exactly the totals of spec 9.4's worked example; another merchant gets the same 404
 page as for a missing order; a disabled user's open session is refused at its next request;
-every page has one h1, a title, a label for every field and buttons reachable by keyboard."""
+every page has one h1, a title, a label for every field and buttons reachable by keyboard; the
+merchant's own reservations (spec 9.5) and CSV export."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.persistence.users import disable_user
+from adapters.queries.reservations import reservation_page
 from tests.api.stored import example, store
 from tests.web.browser import Portal, login, make_user, remember_session, shots_dir
 
@@ -202,7 +204,8 @@ def test_pages_have_one_h1_a_title_labels_and_keyboard_buttons(
     _accessible(page)
     login(page, portal.url, shop["a_user"], shop["a_pw"])
     paths = ["/portal/", f"/portal/orders/{reference}/", "/portal/orders/NONE--X/",
-             "/portal/?q=nothing-like-this", "/portal/no-such-page", "/portal/?page=x"]  # fmt: skip
+             "/portal/?q=nothing-like-this", "/portal/no-such-page", "/portal/?page=x",
+             "/portal/reservations/", "/portal/reservations/?offer=nothing-here"]  # fmt: skip
     for path in paths:
         page.goto(portal.url + path)
         _accessible(page)
@@ -248,5 +251,26 @@ def test_the_merchants_own_csv_export_downloads(
     )
     with zipfile.ZipFile(io.BytesIO(empty.body())) as archive:
         assert archive.read("merchant-orders.csv").decode().count("\n") == 1
+    remember_session(context, page)
+    context.close()
+
+
+def test_the_merchants_reservations(
+    portal: Portal, browser: Any, shop: dict[str, str], shots: Path
+) -> None:
+    _order(portal.engine, f"Resv{shop['tag']}")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    login(page, portal.url, shop["a_user"], shop["a_pw"])
+    page.get_by_role("link", name="Reservations").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Reservations"
+    _accessible(page)
+    stored = reservation_page(portal.engine, merchant=A, limit=None)
+    assert stored.count >= 1
+    for r in stored.results:  # the page shows what the query reads, all of A's and only A's
+        assert page.locator(f'[data-reserved="{r.key.reference}"]').inner_text() == str(r.quantity)
+    assert page.locator("table.reservations tbody tr").count() == stored.count
+    page.screenshot(path=str(shots / "portal-reservations.png"), full_page=True)
     remember_session(context, page)
     context.close()

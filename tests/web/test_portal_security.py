@@ -217,7 +217,8 @@ def test_every_page_sends_the_security_headers_and_a_strict_cookie(
     login(page, portal.url, merchant["user"], merchant["password"])
     for path in ("/portal/", f"/portal/orders/{body['number']}--{A}/",
                  "/portal/orders/NONE--X/", "/portal/?state=no-such-state",
-                 "/static/web.css", "/", "/portal/no-such-page", "/portal/?page=x"):  # fmt: skip
+                 "/static/web.css", "/", "/portal/no-such-page", "/portal/?page=x",
+                 "/portal/reservations/"):  # fmt: skip
         answers.append(page.goto(portal.url + path))
     for answer in answers:
         for name, value in HEADERS.items():

@@ -1,4 +1,5 @@
-"""The Merchant Portal's pages (spec 12), for merchant users, each seeing its own merchant's
+"""The Merchant Portal's pages (spec 12) — orders, one merchant order, the CSV export, the
+reservations (spec 9.5) — for merchant users, each seeing its own merchant's
 data only: another merchant's merchant order answers the same 404 page as a missing one. Reads
 go through adapters/queries (the API's reads where there is one); an event button publishes and
 awaits through flows/merchant_events.py, the API's own code, then shows the outcome on the
@@ -27,6 +28,7 @@ from adapters.queries.merchant_export import ExportFilter
 from adapters.queries.merchant_orders import process_rows
 from adapters.queries.merchant_reads import merchant_order_detail
 from adapters.queries.portal import merchant_order_timeline, merchant_states, portal_order_page
+from adapters.queries.reservations import reservation_page
 from api.context import ApiContext, context
 from flows.csv_export import FILES, export_merchant_orders
 from flows.merchant_events import MerchantOrderNotFound, UnknownEvent, trigger_and_await
@@ -232,3 +234,44 @@ def _export_zip(ctx: ApiContext, where: ExportFilter, merchant: str) -> bytes:
             for file_name, _, _ in FILES:
                 archive.write(mine / file_name, file_name)
     return buffer.getvalue()
+
+
+@router.get("/reservations/")
+def reservations(
+    request: Request,
+    ctx: Ctx,
+    user: MerchantUser,
+    offer: Text = None,
+    sku: Text = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The merchant's own product offer reservations (spec 9.5), by offer (or SKU)."""
+    offer, sku = (offer or "").strip() or None, (sku or "").strip() or None
+    if offer is not None and sku is not None:
+        raise WebError(400, "One filter at a time", "Give an offer reference or a SKU, not both.")
+    found = reservation_page(
+        ctx.engine,
+        merchant=_merchant(user),
+        offer=offer,
+        sku=sku,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    pages = max(1, math.ceil(found.count / PAGE_SIZE))
+    kept = {k: v for k, v in {"offer": offer, "sku": sku}.items() if v}
+
+    def link(number: int) -> str:
+        return "/portal/reservations/?" + urlencode({**kept, "page": number})
+
+    return render(
+        request,
+        "portal/reservations.html",
+        found=found,
+        filters={"offer": offer or "", "sku": sku or ""},
+        filtered=bool(kept),
+        merchant=_merchant(user),
+        page=page,
+        pages=pages,
+        previous=link(page - 1) if page > 1 else None,
+        next=link(page + 1) if page < pages else None,
+    )

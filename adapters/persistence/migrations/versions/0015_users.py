@@ -6,7 +6,7 @@ expired anyway) and the key that signs session cookies (random, made here, share
 migration 0013's index on merchant_orders (merchant_reference, id).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 12:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
