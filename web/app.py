@@ -21,9 +21,11 @@ from api.context import ApiContext
 from web import auth
 from web.auth import LoginRequired, WebError, login_redirect
 from web.backoffice import dead_letters as bo_dead_letters
+from web.backoffice import merchants as bo_merchants
 from web.backoffice import orders as bo_orders
 from web.backoffice import packages as bo_packages
 from web.backoffice import queues as bo_queues
+from web.backoffice import reservations as bo_reservations
 from web.portal import router as portal
 from web.rendering import STATIC, render
 from web.security import SecurityHeaders, Sessions
@@ -47,7 +49,7 @@ def install(app: FastAPI, ctx: ApiContext) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(auth.router)
     app.include_router(portal.router)
-    for area in (bo_orders, bo_packages, bo_dead_letters, bo_queues):
+    for area in (bo_orders, bo_packages, bo_merchants, bo_reservations, bo_dead_letters, bo_queues):
         app.include_router(area.router)
 
     @app.exception_handler(LoginRequired)

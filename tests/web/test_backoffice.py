@@ -8,7 +8,6 @@ order data renders as text; a POST without the CSRF token changes nothing."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -21,12 +20,12 @@ from adapters.messaging.broker import build_broker
 from adapters.messaging.publisher import publish
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.dead_letters import dead_letters
-from adapters.persistence.users import OPERATOR, create_user
 from flows.package_bulk import BulkSummary
 from tests.api.stored import example, fresh_channel, store
 from tests.e2e.pipeline import wait_for
 from tests.e2e.test_reports import omnitron_items, reports_sent
-from tests.web.browser import SECRETS, Portal, login, make_user, remember_session, shots_dir
+from tests.web.browser import Portal, login, make_user, remember_session, shots_dir
+from tests.web.operators import make_operator, operator_page
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 A = "MER000002"
@@ -43,9 +42,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def office(portal: Portal) -> Iterator[dict[str, str]]:
     """An operator and a merchant user; an ingest worker (dead letters come from it)."""
     tag = uuid.uuid4().hex[:6]
-    password = f"pw-{os.urandom(8).hex()}"
-    create_user(portal.engine, f"op-{tag}", password, kind=OPERATOR, merchant_reference=None)
-    SECRETS.append(password)
+    password = make_operator(portal.engine, f"op-{tag}")
     merchant_pw = make_user(portal.engine, f"shop-{tag}", A)
     portal.pipeline._spawn(
         "ingest",
@@ -56,10 +53,7 @@ def office(portal: Portal) -> Iterator[dict[str, str]]:
 
 
 def _operator(browser: Any, portal: Portal, office: dict[str, str]) -> tuple[Any, Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    login(page, portal.url, office["op"], office["op_pw"])
-    return context, page
+    return operator_page(browser, portal, office["op"], office["op_pw"])
 
 
 def test_an_operator_finds_an_order_by_package_number_and_sees_the_identity_hold(
@@ -232,8 +226,12 @@ URLS = [
     "/backoffice/", "/backoffice/orders/", "/backoffice/orders/1/X/",
     "/backoffice/dead-letters/", "/backoffice/queues/", "/backoffice/queues.json",
     "/backoffice/packages/", "/backoffice/packages/?status=waiting", "/backoffice/packages/runs/x",
+    "/backoffice/merchants/", "/backoffice/processes/", "/backoffice/reservations/",
+    "/backoffice/reservations/?verify=1",
 ]  # fmt: skip
 POSTS = [
+    "/backoffice/merchants/assign",
+    "/backoffice/merchants/import",
     "/backoffice/packages/command",
     "/backoffice/dead-letters/1/replay",
     "/backoffice/dead-letters/1/resolve",
