@@ -4,6 +4,7 @@ demand, or resolved (kept for audit) when they will never be valid."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -15,6 +16,7 @@ from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
 from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES, drain
 from adapters.messaging.publisher import publish
+from adapters.messaging.queue_sampler import sample_queue_depths
 from adapters.messaging.replay import is_replayable
 from adapters.persistence.dead_letters import (
     dead_letter,
@@ -31,18 +33,30 @@ from flows.dead_letters import replay as replay_flow
 from flows.dead_letters import resolve_letter as resolve_flow
 
 log = structlog.get_logger(__name__)
+SAMPLE_SECONDS = 10.0
 
 
 def keep(*, loop: bool, interval: float = 5.0) -> int:
-    """Move everything in the pipeline's .XQ queues into the dead_letters table."""
+    """Move everything in the pipeline's .XQ queues into the dead_letters table; looping, also
+    sample every queue's depth for the Back Office's charts every OMS_QUEUE_SAMPLE_SECONDS
+    (default 10; 0 turns it off)."""
     configure_logging()
     settings = Settings.from_env()
     engine = make_engine(settings.database_url, pool_size=1)
+    every = float(os.environ.get("OMS_QUEUE_SAMPLE_SECONDS", SAMPLE_SECONDS))
+    override = os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
+    sampled = 0.0
 
     def record(message: dict[str, Any], reason: str, keep_reason: bool) -> None:
         record_dead_letter(engine, message, reason, keep_existing_reason=keep_reason)
 
     while True:
+        if loop and every > 0 and time.monotonic() - sampled >= every:
+            sampled = time.monotonic()
+            try:
+                sample_queue_depths(settings.broker_url, engine, override)
+            except Exception as error:  # the chart misses a sample; the keeper goes on
+                log.warning("queues.sample_failed", error=repr(error))
         try:
             moved = drain(settings.broker_url, record)
         except Exception as error:  # broker or database away: the next round tries again
@@ -53,7 +67,7 @@ def keep(*, loop: bool, interval: float = 5.0) -> int:
         if not loop:
             print(f"kept {moved} dead letters")
             return 0
-        time.sleep(interval)
+        time.sleep(min(interval, every) if every > 0 else interval)
 
 
 def known_queue(engine: Any, queue: str) -> str:

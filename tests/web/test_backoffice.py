@@ -49,6 +49,8 @@ def office(portal: Portal) -> Iterator[dict[str, str]]:
         [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
          "--threads", "1", "--queues", "oms.ingest"],
     )  # fmt: skip
+    portal.pipeline.env["OMS_QUEUE_SAMPLE_SECONDS"] = "1"  # the charts' samples, every second
+    portal.pipeline._spawn("keeper", [*portal.pipeline.oms, "dlq", "keep", "--loop"])
     yield {"op": f"op-{tag}", "op_pw": password, "shop": f"shop-{tag}", "shop_pw": merchant_pw}
 
 
@@ -163,7 +165,10 @@ def test_the_queues_page_updates_without_a_reload(
     wait_for(lambda: ready.inner_text() != first, 15, "the figure to change")
     assert int(ready.inner_text()) >= int(first if first != "-" else 0) + 5
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
-    assert page.locator('tr[data-queue="oms.packaging"] svg.depth polyline').get_attribute("points")
+    # the keeper's samples: the chart's last point is the new depth, at its top
+    chart = page.locator('tr[data-queue="oms.packaging"] svg.depth')
+    wait_for(lambda: chart.get_attribute("data-max") == ready.inner_text(), 15, "the chart")
+    assert len((chart.locator("polyline").get_attribute("points") or "").split()) >= 2
     page.screenshot(path=str(shots / "backoffice-queues.png"), full_page=True)
     remember_session(context, page)
     context.close()

@@ -1,12 +1,12 @@
 """Back Office queues (spec 12): the figures of `oms queues` (adapters/queries/queues.py), the
 page refreshing them every 3 s from queues.json without a reload (web/static/backoffice-queues.js,
 no inline script: the CSP forbids it), and a small chart per queue of its depth over the last 15
-minutes (queue_samples.py: samples kept by the page's endpoint, in the API process)."""
+minutes from queue_depth_samples (written by the dead-letter keeper, `oms dlq keep --loop`,
+every OMS_QUEUE_SAMPLE_SECONDS; docs/web.md says what it costs)."""
 
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from anyio import to_thread
@@ -14,9 +14,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.messaging.publisher import BrokerUnavailable, fail_fast
+from adapters.persistence.queue_samples import WINDOW
+from adapters.queries.queue_depths import depth_series
 from adapters.queries.queues import queue_snapshot
 from web.backoffice.access import Ctx, area_router
-from web.backoffice.queue_samples import SAMPLES
 from web.rendering import render
 
 router = area_router()
@@ -38,18 +39,15 @@ def _snapshot(ctx: Ctx) -> dict[str, Any]:
         if type(error).__module__.startswith("pika"):
             raise BrokerUnavailable(str(error)) from None
         raise
-    SAMPLES.record(snapshot)
     return snapshot
 
 
-def _with_series(snapshot: dict[str, Any]) -> dict[str, Any]:
-    now = time.time()
-    series = SAMPLES.series()
+def _with_series(ctx: Ctx) -> dict[str, Any]:
+    snapshot = _snapshot(ctx)
     return {
         **snapshot,
-        "at": now,
-        "window_seconds": SAMPLES.window,
-        "series": {q: [[round(at - now, 1), depth] for at, depth in s] for q, s in series.items()},
+        "window_seconds": WINDOW.total_seconds(),
+        "series": {q: [list(p) for p in s] for q, s in depth_series(ctx.reads).items()},
     }
 
 
@@ -61,5 +59,5 @@ async def queues_page(request: Request, ctx: Ctx) -> Response:
 
 @router.get("/queues.json")
 async def queues_json(ctx: Ctx) -> Response:
-    snapshot = await to_thread.run_sync(_snapshot, ctx)
-    return JSONResponse(_with_series(snapshot), headers={"Cache-Control": "no-store"})
+    data = await to_thread.run_sync(_with_series, ctx)
+    return JSONResponse(data, headers={"Cache-Control": "no-store"})
