@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select, union
 
 from adapters.persistence import tables as t
 from domain.statuses import OrderStatus
@@ -52,13 +52,13 @@ def search_orders(engine: Engine, search: OrderSearch) -> OrderPage:
         .limit(search.limit + 1)
     )
     if search.key:
-        query = query.where(
-            or_(
-                _o.c.number == search.key,
-                _o.c.id.in_(select(_p.c.order_id).where(_p.c.number == search.key)),
-                _o.c.id.in_(select(_mo.c.order_id).where(_mo.c.reference == search.key)),
-            )
-        )
+        # one indexed lookup per kind of key, their ids joined to orders by primary key
+        named = union(
+            select(_o.c.id.label("order_id")).where(_o.c.number == search.key),
+            select(_p.c.order_id).where(_p.c.number == search.key),
+            select(_mo.c.order_id).where(_mo.c.reference == search.key),
+        ).subquery()
+        query = query.where(_o.c.id.in_(select(named.c.order_id)))
     if search.channel_id is not None:
         query = query.where(_o.c.channel_id == search.channel_id)
     if search.status is not None:

@@ -11,6 +11,7 @@ import json
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from adapters.messaging.broker import build_broker
 from adapters.messaging.publisher import publish
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.dead_letters import dead_letters
+from adapters.persistence.queue_samples import record_samples
 from flows.package_bulk import BulkSummary
 from tests.api.stored import example, fresh_channel, store
 from tests.e2e.pipeline import wait_for
@@ -148,6 +150,12 @@ def test_a_malformed_order_is_a_dead_letter_resolved_from_the_page(
 def test_the_queues_page_updates_without_a_reload(
     portal: Portal, browser: Any, office: dict[str, str], shots: Path
 ) -> None:
+    # for the screenshot, a drained backlog on oms.poll: the samples the keeper would have
+    # written over the last 12 minutes (the keeper of this module began seconds ago)
+    now = datetime.now(UTC)
+    for minute in range(12, 0, -1):
+        row = {"queue": "oms.poll", "ready": max(0, 40 * minute // 12 - 8), "unacked": 0}
+        record_samples(portal.engine, [row], now - timedelta(minutes=minute))
     context, page = _operator(browser, portal, office)
     page.goto(f"{portal.url}/backoffice/queues/")
     ready = page.locator('tr[data-queue="oms.packaging"] td[data-field="ready"]')

@@ -38,9 +38,12 @@ def _letter(ctx: Ctx, letter_id: int) -> dict[str, Any]:
     return letter
 
 
-def _back(queue: str, said: str) -> RedirectResponse:
+def _back(request: Request, queue: str, said: str) -> RedirectResponse:
+    """Back to the queue's letters, saying what happened once (kept in the signed session, not
+    in the address: a link cannot make the page say something else)."""
+    request.session["dead_letters_said"] = said[:500]
     return RedirectResponse(
-        "/backoffice/dead-letters/?" + urlencode({"queue": queue, "said": said}), status_code=303
+        "/backoffice/dead-letters/?" + urlencode({"queue": queue}), status_code=303
     )
 
 
@@ -51,8 +54,8 @@ def letters(
     queue: Queue = None,
     show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    said: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
+    said = request.session.pop("dead_letters_said", None)
     rows, next_before = letter_page(ctx.reads, queue, open_only=show == "open", before=before)
     for letter in rows:
         letter["body"] = json.dumps(letter["message"], indent=2, ensure_ascii=False, default=str)
@@ -81,7 +84,7 @@ async def replay_letter(request: Request, ctx: Ctx, letter_id: int) -> Response:
     letter = await to_thread.run_sync(_letter, ctx, letter_id)
     why = not_replayed(letter)
     if why is not None:
-        return _back(letter["queue_name"], why)
+        return _back(request, letter["queue_name"], why)
     if failed_validation(letter) and fields.get("confirm") != "yes":
         return render(
             request, "backoffice/replay_warning.html", letter=letter,
@@ -89,7 +92,9 @@ async def replay_letter(request: Request, ctx: Ctx, letter_id: int) -> Response:
         )  # fmt: skip
     done = await to_thread.run_sync(replay, ctx.publisher.publish, ctx.engine, letter)
     again = ": failed again already" if done.failed_again else ""
-    return _back(letter["queue_name"], f"replayed {done.letter_id} ({done.message_id}){again}")
+    return _back(
+        request, letter["queue_name"], f"replayed {done.letter_id} ({done.message_id}){again}"
+    )
 
 
 @router.post("/dead-letters/{letter_id}/resolve")
@@ -98,6 +103,8 @@ async def resolve(request: Request, ctx: Ctx, letter_id: int) -> Response:
     letter = await to_thread.run_sync(_letter, ctx, letter_id)
     note = fields.get("note", "").strip()
     if not note:
-        return _back(letter["queue_name"], "resolving a dead letter needs a note saying why")
+        return _back(
+            request, letter["queue_name"], "resolving a dead letter needs a note saying why"
+        )
     done = await to_thread.run_sync(resolve_letter, ctx.engine, letter, note)
-    return _back(letter["queue_name"], done.message)
+    return _back(request, letter["queue_name"], done.message)

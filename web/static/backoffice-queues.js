@@ -5,21 +5,31 @@
   var table = document.querySelector("table.queues");
   if (!table) { return; }
   var endpoint = table.getAttribute("data-endpoint");
-  var W = 180, H = 40;
+  var W = 140, H = 36, MIN_SPAN = 60;
 
+  // x: the samples' own span (at least a minute, at most the 15-minute window) ending now;
+  // y: 0 at the bottom, the largest depth shown at the top
   function draw(svg, series, windowSeconds) {
     var line = svg.querySelector("polyline");
-    if (!series || series.length === 0) { line.setAttribute("points", ""); return; }
-    var top = 1;
+    var label = svg.parentNode.querySelector(".span");
+    if (!series || series.length === 0) {
+      line.setAttribute("points", "");
+      if (label) { label.textContent = "no samples"; }
+      return;
+    }
+    var top = 1, span = Math.min(windowSeconds, Math.max(MIN_SPAN, -series[0][0]));
     series.forEach(function (p) { if (p[1] > top) { top = p[1]; } });
     var points = series.map(function (p) {
-      var x = W + (p[0] / windowSeconds) * W;
+      var x = W + (p[0] / span) * W;
       var y = H - 2 - (p[1] / top) * (H - 4);
       return x.toFixed(1) + "," + y.toFixed(1);
     });
     if (points.length === 1) { points.unshift("0," + points[0].split(",")[1]); }
     line.setAttribute("points", points.join(" "));
     svg.setAttribute("data-max", String(top));
+    if (label) {
+      label.textContent = "max " + top + ", last " + Math.round(span / 60) + " min";
+    }
   }
 
   function update(data) {
