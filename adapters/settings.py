@@ -148,6 +148,8 @@ class Settings:
     # request whose Host header names none of the allowed hosts answers 400
     api_public_url: str | None = None
     api_allowed_hosts: tuple[str, ...] = DEFAULT_API_ALLOWED_HOSTS
+    # the web interface (spec 12): a session cookie's life in hours
+    session_hours: int = 8
     # spec 13: "pgbouncer" when OMS_DATABASE_URL names a PgBouncer in transaction pooling mode
     # (no SQL-level PREPARE then; `oms db upgrade` goes to OMS_DATABASE_DIRECT_URL)
     database_pooler: str = "none"
@@ -184,6 +186,7 @@ class Settings:
             api_allowed_hosts=allowed_hosts(
                 "OMS_API_ALLOWED_HOSTS", env.get("OMS_API_ALLOWED_HOSTS")
             ),
+            session_hours=_whole_number("OMS_SESSION_HOURS", 8),
             database_pooler=_choice("OMS_DATABASE_POOLER", ("none", "pgbouncer")),
             database_direct_url=_direct_url(env.get("OMS_DATABASE_DIRECT_URL")),
             db_idle_seconds=float(_whole_number("OMS_DB_IDLE_SECONDS", 10, minimum=0)),

@@ -19,6 +19,7 @@ from api.guards import MAX_BODY_BYTES, MAX_DEPTH, BodyLimits, TrustedHosts
 from api.links import PublicRedirects
 from api.params import no_unknown_query
 from api.routers import cargo, merchant, operations, orders, packages, reservations
+from web import app as web_app
 
 OPENAPI_URL = "/api/v1/openapi.json"
 VERSION = "1.0.0"
@@ -52,11 +53,14 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(operations.health_router)
     docs.install(app, app.title)
+    web_app.install(app, ctx)  # the pages of spec 12: /, /login, /portal/
     # the last added is the outermost: the access log sees what the guards refuse
+    web_app.add_sessions(app, ctx)
     app.add_middleware(BodyLimits)
     if ctx.settings.api_public_url is not None:
         app.add_middleware(PublicRedirects, public_url=ctx.settings.api_public_url)
     app.add_middleware(TrustedHosts, allowed_hosts=ctx.settings.api_allowed_hosts)
+    web_app.add_headers(app)
     app.add_middleware(AccessLog)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

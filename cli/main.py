@@ -21,6 +21,7 @@ from cli.commands import (
     poll,
     reservations,
     simulator,
+    users,
     watch,
     worker,
 )
@@ -37,6 +38,7 @@ GROUPS = (
     watch,
     dlq,
     api,
+    users,
     demo,
     simulator,
     bench,

@@ -51,6 +51,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep(
             "!", "PostgreSQL/RabbitMQ tests were SKIPPED: services not reachable", red=True
         )
+    if any("BROWSER TESTS SKIPPED" in str(report.longrepr) for report in skipped):
+        terminalreporter.write_sep(
+            "!", "browser tests (tests/web) were SKIPPED: no chromium installed", red=True
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -413,3 +413,49 @@ api_tokens = Table(
     Column("created_at", TimeStamp, nullable=False),
     Column("revoked_at", TimeStamp),
 )
+
+# people of the web interface (spec 12, migration 0015)
+users = Table(
+    "users",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("username", String(150), nullable=False, unique=True),
+    # "operator" or "merchant"; a merchant user carries its merchant_reference
+    Column("kind", String(16), nullable=False),
+    Column("merchant_reference", String(128)),
+    # Argon2id (argon2-cffi's PHC string); the password itself is never stored
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+    # sessions issued before this are refused (a new password ends the old sessions)
+    Column("password_changed_at", TimeStamp, nullable=False),
+    # a disabled user's open sessions are refused at their next request
+    Column("disabled_at", TimeStamp),
+)
+
+# failed logins in a row per user name, existing or not (the lockout answers the same for both)
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("username", String(150), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", TimeStamp, nullable=False),
+    Column("locked_until", TimeStamp),
+)
+
+# sessions ended by logging out, until their cookie would have expired anyway
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("ended_at", TimeStamp, nullable=False),
+    Column("expires_at", TimeStamp, nullable=False),
+)
+
+# the key that signs session cookies: random, made by migration 0015, shared by every process
+session_keys = Table(
+    "session_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", TimeStamp, nullable=False),
+)

@@ -11,11 +11,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from adapters.messaging.message_ids import made_here, new_message_id
-from adapters.messaging.publisher import MERCHANT
+from adapters.messaging.message_ids import made_here
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
 from adapters.queries.merchant_reads import (
     merchant_order_detail,
@@ -36,8 +34,7 @@ from api.merchant_models import (
 )
 from api.pagination import Paged, PageParams, page_params, paged
 from api.params import CreatedFrom, CreatedTo
-from api.waiting import await_found
-from schemas.merchant_event import MerchantEventMessage
+from flows.merchant_events import MerchantOrderNotFound, UnknownEvent, trigger_and_await
 
 router = APIRouter(prefix="/api/v1/merchant", tags=["merchant portal"], responses=ERRORS)
 
@@ -142,23 +139,24 @@ async def trigger_event(
     request: Request, ctx: Context, who: Merchant, reference: Reference, body: MerchantEventRequest
 ) -> JSONResponse:
     merchant = _merchant(who)
-    known = await run_in_threadpool(merchant_order_events, ctx.reads, reference, merchant)
-    if known is None:
-        raise not_found(reference)
-    if body.event not in known:
-        raise ApiError(400, f"unknown event {body.event!r}")
-    message = MerchantEventMessage(
-        merchant_reference=merchant,
-        merchant_order_reference=reference,
-        event=body.event,
-        item_references=body.item_references,
-        source="api",
-    ).model_dump(exclude_none=True)
-    event_id = new_message_id()
-    await run_in_threadpool(ctx.publisher.publish, *MERCHANT, message, event_id)
-    found = await await_found(
-        ctx, lambda: merchant_event_status(ctx.engine, event_id, merchant, reference)
-    )
+    try:
+        triggered = await trigger_and_await(
+            ctx.engine,
+            ctx.reads,
+            ctx.publisher.publish,
+            merchant_reference=merchant,
+            reference=reference,
+            event=body.event,
+            item_references=body.item_references,
+            source="api",
+            wait_seconds=ctx.wait_seconds,
+            poll_seconds=ctx.poll_seconds,
+        )
+    except MerchantOrderNotFound:
+        raise not_found(reference) from None
+    except UnknownEvent as error:
+        raise ApiError(400, str(error)) from None
+    event_id, found = triggered.event_id, triggered.status
     if found is None:
         url = link_for(request, "merchant_event_status", reference=reference, event_id=event_id)
         return JSONResponse(

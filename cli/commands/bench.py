@@ -79,6 +79,14 @@ def register(commands: Commands) -> None:
     )
     poll_bench.set_defaults(handler=_bench_poll)
 
+    portal = bench.add_parser("portal", help="server time of the merchant portal's pages")
+    portal.add_argument("--merchant-orders", type=_positive, default=10_000)
+    portal.add_argument(
+        "--others", type=int, default=20_000, help="merchant orders of other merchants beside"
+    )
+    portal.add_argument("--requests", type=_positive, default=50, help="timed requests per page")
+    portal.set_defaults(handler=_bench_portal)
+
     api_bench = bench.add_parser(
         "api", help="the API's reads under wrk vs a FastAPI floor (apt-get install wrk)"
     )
@@ -144,6 +152,14 @@ def _bench_poll(args: argparse.Namespace) -> int:
         threads=args.threads,
         batch_size=args.batch_size,
         stored=args.stored,
+    )
+
+
+def _bench_portal(args: argparse.Namespace) -> int:
+    from benchmarks.portal import bench_portal
+
+    return bench_portal(
+        merchant_orders=args.merchant_orders, others=args.others, requests=args.requests
     )
 
 

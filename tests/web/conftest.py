@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from adapters.persistence.engine import make_engine
+from tests.web.browser import Portal, playwright_browser, start_portal
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from playwright_browser()
+
+
+@pytest.fixture(scope="module")
+def web_db(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url, pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def portal(
+    browser: Any, postgres_url: str, rabbitmq_url: str, web_db: Engine,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Portal]:  # fmt: skip
+    # the browser first: without chromium the module is skipped before any server starts
+    log_dir: Path = tmp_path_factory.mktemp("web-logs")
+    yield from start_portal(postgres_url, rabbitmq_url, log_dir, web_db)
