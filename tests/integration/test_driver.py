@@ -98,8 +98,10 @@ def test_a_driver_error_is_sqlalchemys_and_hides_the_values(
 def test_a_lost_connection_is_invalidated_and_the_next_one_works(engine: Engine) -> None:
     with engine.connect() as c:
         pid = c.execute(text("SELECT pg_backend_pid()")).scalar()
-        with engine.connect() as other:  # pool_size 1: an overflow connection
+        killer = make_engine(str(engine.url.render_as_string(hide_password=False)), pool_size=1)
+        with killer.connect() as other:  # the pool's budget is 1: another engine kills it
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killer.dispose()
         with pytest.raises(DBAPIError) as raised:
             NUMBERS.rows(c, "{1}", 1)
         assert raised.value.connection_invalidated and c.invalidated
