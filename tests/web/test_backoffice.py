@@ -193,10 +193,23 @@ def omnitron() -> Iterator[OmnitronSimulator]:
     simulator.stop()
 
 
+@pytest.fixture(scope="module")
+def packing(portal: Portal, omnitron: OmnitronSimulator) -> OmnitronSimulator:
+    """A packaging and report worker, reporting to the simulator."""
+    portal.pipeline.env["OMNITRON_URL"] = omnitron.url
+    portal.pipeline._spawn(
+        "packing",
+        [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
+         "--threads", "4", "--queues", "oms.packaging", "oms.report"],
+    )  # fmt: skip
+    return omnitron
+
+
 def test_an_operator_bulk_packs_50_waiting_packages_and_omnitron_gets_the_450s(
-    portal: Portal, browser: Any, office: dict[str, str], omnitron: OmnitronSimulator,
+    portal: Portal, browser: Any, office: dict[str, str], packing: OmnitronSimulator,
     shots: Path,
 ) -> None:  # fmt: skip
+    omnitron = packing
     channel = fresh_channel()
     bodies, ids = [], []
     for _ in range(25):  # two merchants each: 50 packages
@@ -204,12 +217,6 @@ def test_an_operator_bulk_packs_50_waiting_packages_and_omnitron_gets_the_450s(
         omnitron.register(body)
         ids += store(portal.engine, body)
         bodies.append(body)
-    portal.pipeline.env["OMNITRON_URL"] = omnitron.url
-    portal.pipeline._spawn(
-        "packing",
-        [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1",
-         "--threads", "4", "--queues", "oms.packaging", "oms.report"],
-    )  # fmt: skip
     context, page = _operator(browser, portal, office)
     page.goto(f"{portal.url}/backoffice/packages/?status=waiting&channel={channel}")
     assert page.locator("table.packages tbody tr").count() == 50
@@ -231,6 +238,33 @@ def test_an_operator_bulk_packs_50_waiting_packages_and_omnitron_gets_the_450s(
         "package", "command", "--status", "waiting", "--channel", str(channel), SLUG
     )
     assert page.locator("#summary").inner_text() == command.stdout.rstrip("\n")
+    remember_session(context, page)
+    context.close()
+
+
+def test_selected_packages_only_are_packed(
+    portal: Portal, browser: Any, office: dict[str, str], packing: OmnitronSimulator
+) -> None:
+    channel = fresh_channel()
+    ids: list[int] = []
+    for _ in range(2):
+        body = example(channel_id=channel)
+        packing.register(body)
+        ids += store(portal.engine, body)
+    chosen = ids[1:3]
+    context, page = _operator(browser, portal, office)
+    page.goto(f"{portal.url}/backoffice/packages/?status=waiting&channel={channel}")
+    for package_id in chosen:
+        page.locator(f"#p-{package_id}").check()
+    page.get_by_role("button", name="Run on the selected").click()
+    page.locator("#summary").wait_for(timeout=60_000)
+    expected = BulkSummary(SLUG, "waiting", channel, found=2, published=2, applied=2)
+    assert page.locator("#summary").inner_text() == "\n".join(expected.lines(120.0))
+    page.goto(f"{portal.url}/backoffice/packages/?status=waiting&channel={channel}")
+    left = page.locator("table.packages tbody input[type=checkbox]")
+    assert sorted(int(v) for v in left.evaluate_all("(boxes) => boxes.map(b => b.value)")) == [
+        i for i in ids if i not in chosen
+    ]
     remember_session(context, page)
     context.close()
 
