@@ -88,6 +88,17 @@ def test_an_operator_finds_an_order_by_package_number_and_sees_the_identity_hold
     assert SCRIPT in page.locator("table.items").first.inner_text()  # markup as text
     assert page.locator("main script").count() == 0 and page.locator("main img").count() == 0
     page.screenshot(path=str(shots / "backoffice-order-history.png"), full_page=True)
+
+    odd = example(f"TY/{uuid.uuid4().hex[:6]} ?#%")  # a number is text: any character
+    store(portal.engine, odd)
+    page.goto(f"{portal.url}/backoffice/orders/")
+    page.get_by_label("Order number, package number or merchant order reference").fill(
+        odd["number"]
+    )
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=odd["number"]).click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == f"Order {odd['number']}"
     page.wait_for_timeout(200)
     assert dialogs == []
     remember_session(context, page)

@@ -106,7 +106,7 @@ def order_search(
     )
 
 
-@router.get("/orders/{channel_id}/{number}/")
+@router.get("/orders/{channel_id}/{number:path}/")
 def order_page(request: Request, ctx: Ctx, channel_id: int, number: str) -> Response:
     found = find_orders(ctx.reads, number, channel_id)
     view = next((o for o in found if o["number"] == number), None)
