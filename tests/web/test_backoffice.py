@@ -23,6 +23,7 @@ from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence.dead_letters import dead_letters
 from adapters.persistence.queue_samples import record_samples
 from flows.package_bulk import BulkSummary
+from tests import services
 from tests.api.stored import example, fresh_channel, store
 from tests.e2e.pipeline import wait_for
 from tests.e2e.test_reports import omnitron_items, reports_sent
@@ -161,22 +162,23 @@ def test_a_malformed_order_is_a_dead_letter_resolved_from_the_page(
 def test_the_queues_page_updates_without_a_reload(
     portal: Portal, browser: Any, office: dict[str, str], shots: Path
 ) -> None:
-    # for the screenshot, a drained backlog on oms.poll: the samples the keeper would have
+    # for the screenshot, a drained backlog on oms.split: the samples the keeper would have
     # written over the last 12 minutes (the keeper of this module began seconds ago)
     now = datetime.now(UTC)
     for minute in range(12, 0, -1):
-        row = {"queue": "oms.poll", "ready": max(0, 40 * minute // 12 - 8), "unacked": 0}
+        row = {"queue": "oms.split", "ready": max(0, 40 * minute // 12 - 8), "unacked": 0}
         record_samples(portal.engine, [row], now - timedelta(minutes=minute))
     context, page = _operator(browser, portal, office)
     page.goto(f"{portal.url}/backoffice/queues/")
-    ready = page.locator('tr[data-queue="oms.packaging"] td[data-field="ready"]')
+    ready = page.locator('tr[data-queue="oms.poll"] td[data-field="ready"]')
     page.locator("table.queues[data-polls]").wait_for()  # the script's first poll answered
     first = ready.inner_text()
-    # no packaging worker runs here: what is published waits, ready grows
-    broker = build_broker(portal.pipeline.env["OMS_BROKER_URL"], [])
+    # no poll worker runs in these modules: what is published waits, ready grows
+    url = portal.pipeline.env["OMS_BROKER_URL"]
+    broker = build_broker(url, [])
     try:
         for _ in range(5):
-            publish(broker, "oms.packaging", "run_package_command", {"package_id": 0})
+            publish(broker, "oms.poll", "poll_packages", {"bogus": True})
     finally:
         broker.close()
     marker = page.evaluate("window.__marker = 'same page'")
@@ -185,12 +187,13 @@ def test_the_queues_page_updates_without_a_reload(
     assert int(ready.inner_text()) >= int(first if first != "-" else 0) + 5
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
     # the keeper's samples: the chart's last point is the new depth, at its top
-    chart = page.locator('tr[data-queue="oms.packaging"] svg.depth')
+    chart = page.locator('tr[data-queue="oms.poll"] svg.depth')
     wait_for(lambda: chart.get_attribute("data-max") == ready.inner_text(), 15, "the chart")
     assert len((chart.locator("polyline").get_attribute("points") or "").split()) >= 2
     page.screenshot(path=str(shots / "backoffice-queues.png"), full_page=True)
     remember_session(context, page)
     context.close()
+    services.purge_queues(url)  # the bogus messages must not reach a later module's poll worker
 
 
 SLUG = "CHANNEL_BASED_COMPLETE_PACKAGING"
