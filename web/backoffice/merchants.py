@@ -110,6 +110,7 @@ async def upload(request: Request, ctx: Ctx) -> Response:
     if not isinstance(upload, UploadFile):
         raise WebError(400, "No file", "Choose a CSV file to upload.")
     data = await upload.read(MAX_UPLOAD + 1)
+    await form.close()  # its spooled temporary file
     if len(data) > MAX_UPLOAD:
         raise WebError(413, "File too large", "Split the file: at most 1 MiB per upload.")
     process_kind = kind == "merchant-oms-process"
