@@ -101,7 +101,7 @@ def _omnitron(valid: list[dict[str, Any]]) -> Any:
     return simulator
 
 
-def run_demo(generated: int = 20, *, real_services: bool = False) -> int:
+def run_demo(generated: int = 20, *, real_services: bool = False, keep: bool = False) -> int:
     """The terminal shows tables only: the JSON logs (the dead letters' errors among them) go
     to a file the demo names, kept after it ends."""
     from adapters.logging import configure_logging
@@ -112,16 +112,28 @@ def run_demo(generated: int = 20, *, real_services: bool = False) -> int:
     os.environ["OMS_LOG_FILE"] = log.name
     configure_logging()
     if real_services:
-        with scratch_services(Settings.from_env(), "demo") as scratch:
+        with scratch_services(Settings.from_env(), "demo", keep=keep) as scratch:
             announce("oms demo", scratch)
-            return _run(
+            code = _run(
                 generated, "real services", scratch.database_url, scratch.broker_url, log.name
             )
+            if keep:
+                print(_kept(scratch.database, scratch.vhost))
+            return code
     folder = tempfile.mkdtemp(prefix="oms-demo-")
     try:
         return _run(generated, "embedded", f"sqlite:///{folder}/oms.sqlite3", "stub://", log.name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kept(database: str, vhost: str) -> str:
+    return (
+        f"\nkept: database {database}, vhost {vhost}. Look around with the same server URLs:\n"
+        f"  export OMS_DATABASE_URL=<your server URL ending in /{database}>\n"
+        f"  oms reservations; oms reservations verify; oms show order <number>\n"
+        f"remove them with: dropdb {database}; rabbitmqctl delete_vhost {vhost}"
+    )
 
 
 def _run(generated: int, mode: str, database_url: str, broker_url: str, log_file: str) -> int:

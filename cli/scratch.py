@@ -71,8 +71,9 @@ def announce(command: str, scratch: Scratch) -> None:
 
 
 @contextlib.contextmanager
-def scratch_services(settings: Settings, label: str) -> Iterator[Scratch]:
-    """Create `oms_<label>_<random>` database and `oms-<label>-<random>` vhost; drop both after."""
+def scratch_services(settings: Settings, label: str, *, keep: bool = False) -> Iterator[Scratch]:
+    """Create `oms_<label>_<random>` database and `oms-<label>-<random>` vhost; drop both after
+    (`keep`: leave both for the user to look at; an interrupted run still removes them)."""
     if settings.embedded_broker or make_url(settings.database_url).get_backend_name() != (
         "postgresql"
     ):
@@ -82,8 +83,8 @@ def scratch_services(settings: Settings, label: str) -> Iterator[Scratch]:
     previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with (
-            _database(settings.database_url, f"oms_{label}_{tag}") as (name, url),
-            _vhost(settings.broker_url, f"oms-{label}-{tag}") as (vhost, broker_url),
+            _database(settings.database_url, f"oms_{label}_{tag}", keep) as (name, url),
+            _vhost(settings.broker_url, f"oms-{label}-{tag}", keep) as (vhost, broker_url),
         ):
             yield Scratch(name, url, vhost, broker_url)
             raise_if_interrupted()  # a signal whose KeyboardInterrupt was swallowed
@@ -93,17 +94,20 @@ def scratch_services(settings: Settings, label: str) -> Iterator[Scratch]:
 
 
 @contextlib.contextmanager
-def _database(server_url: str, name: str) -> Iterator[tuple[str, str]]:
+def _database(server_url: str, name: str, keep: bool = False) -> Iterator[tuple[str, str]]:
     parsed = make_url(server_url)
     server: Engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as c:
             c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        completed = False
         try:
             yield name, parsed.set(database=name).render_as_string(hide_password=False)
+            completed = True
         finally:
-            with server.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not (keep and completed):
+                with server.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         server.dispose()
 
@@ -114,7 +118,7 @@ def _with_vhost(broker_url: str, vhost: str) -> str:
 
 
 @contextlib.contextmanager
-def _vhost(broker_url: str, vhost: str) -> Iterator[tuple[str, str]]:
+def _vhost(broker_url: str, vhost: str, keep: bool = False) -> Iterator[tuple[str, str]]:
     parts = urlsplit(broker_url)
     user = unquote(parts.username or "guest")
     ctl = shutil.which("rabbitmqctl")
@@ -131,10 +135,13 @@ def _vhost(broker_url: str, vhost: str) -> Iterator[tuple[str, str]]:
             raise
     else:
         remove = management_vhost(broker_url, vhost, user)
+    completed = False
     try:
         yield vhost, _with_vhost(broker_url, vhost)
+        completed = True
     finally:
-        remove()
+        if not (keep and completed):
+            remove()
 
 
 def _ctl(ctl: str, *args: str) -> None:

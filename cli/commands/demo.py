@@ -4,6 +4,7 @@ cli/commands/simulator.py)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cli.commands import Commands, subcommands
 
@@ -18,6 +19,12 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="run on PostgreSQL and RabbitMQ, in a database and vhost of its own (removed after)",
     )
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --real-services: keep the database and vhost to look at afterwards "
+        "(oms show, oms reservations, the portal); the demo prints their names",
+    )
     demo.set_defaults(handler=_demo)
 
     schemas = subcommands(commands, "schemas", "message contracts")
@@ -29,7 +36,12 @@ def register(commands: Commands) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from cli.demo import run_demo
 
-    return run_demo(generated=args.orders, real_services=args.real_services)
+    if args.keep and not args.real_services:
+        print(
+            "oms: --keep needs --real-services (the embedded demo keeps nothing)", file=sys.stderr
+        )
+        return 2
+    return run_demo(generated=args.orders, real_services=args.real_services, keep=args.keep)
 
 
 def _schemas_export(args: argparse.Namespace) -> int:

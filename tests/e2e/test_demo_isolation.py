@@ -5,10 +5,11 @@ afterwards. The configured database, vhost and Omnitron see nothing."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from adapters.omnitron.simulator import OmnitronSimulator
 from adapters.persistence import tables as t
@@ -79,3 +80,43 @@ def test_demo_with_real_services_uses_its_own_and_removes_them(
     assert not queue_exists(live_vhost, "oms.ingest.XQ")
     database, vhost = scratch_names(run.stdout)
     assert not database_exists(url, database) and not vhost_exists(vhost)
+
+
+def test_demo_keep_leaves_its_database_and_vhost_for_oms_reservations(
+    live_db: tuple[str, Engine], live_vhost: str, omnitron: OmnitronSimulator
+) -> None:
+    url, engine = live_db
+    env = {"OMS_DATABASE_URL": url, "OMS_BROKER_URL": live_vhost, "OMNITRON_URL": omnitron.url}
+    run = oms(env, "demo", "--real-services", "--keep", timeout=300)  # 20 orders: some stay open
+    assert run.returncode == 0, run.stderr
+    database, vhost = scratch_names(run.stdout)
+    try:
+        assert f"kept: database {database}, vhost {vhost}" in run.stdout
+        assert database_exists(url, database) and vhost_exists(vhost)
+        kept_url = make_url(url).set(database=database).render_as_string(hide_password=False)
+        verify = oms({"OMS_DATABASE_URL": kept_url}, "reservations", "verify")
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        listed = oms({"OMS_DATABASE_URL": kept_url}, "reservations")
+        assert listed.returncode == 0, listed.stderr
+        # what `oms reservations` reads afterwards is the table the demo ended with
+        shown = run.stdout.split("reserved now:", 1)[1].split("reservation(s) differ", 1)[0]
+        assert rows_of(shown), shown  # the demo leaves open orders: something is reserved
+        assert rows_of(listed.stdout) == rows_of(shown), (listed.stdout, shown)
+        untouched(engine, omnitron)
+    finally:  # the test made them (through the demo): it removes them
+        server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        server.dispose()
+        ctl = shutil.which("rabbitmqctl")
+        assert ctl is not None  # the demo made its vhost with it
+        services._ctl(ctl, "delete_vhost", vhost)
+    assert not database_exists(url, database) and not vhost_exists(vhost)
+    assert oms(env, "demo", "--keep").returncode == 2  # the embedded demo keeps nothing
+
+
+def rows_of(table: str) -> set[str]:
+    """A reservation table's data lines (merchant references start them), spaces normalised."""
+    return {
+        " ".join(line.split()) for line in table.splitlines() if line.startswith(("MER", "MAIN"))
+    }
