@@ -43,7 +43,15 @@ def bulk_package_command(
     return 0 if summary.ok else 1
 
 
+_stages: list[str] = []
+
+
 def _progress(stage: str, done: int, of: int) -> None:
+    """One terminal line per stage (published, then outcomes), rewritten in place."""
     if stage == "published" and done % PROGRESS_EVERY and done != of:
         return
+    if _stages and _stages[-1] != stage:
+        print(file=sys.stderr)
+    _stages.append(stage)
+    del _stages[:-1]
     print(f"\r{stage} {done}/{of}", end="", file=sys.stderr, flush=True)
