@@ -4,6 +4,7 @@ demand, or resolved (kept for audit) when they will never be valid."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -15,33 +16,47 @@ from adapters.logging import configure_logging
 from adapters.messaging.broker import build_broker
 from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES, drain
 from adapters.messaging.publisher import publish
-from adapters.messaging.replay import is_replayable, replay_letter
+from adapters.messaging.queue_sampler import sample_queue_depths
+from adapters.messaging.replay import is_replayable
 from adapters.persistence.dead_letters import (
     dead_letter,
     dead_letters,
     letter_state,
     record_dead_letter,
     recorded_queues,
-    resolve,
 )
 from adapters.persistence.engine import make_engine
 from adapters.settings import Settings
 from cli.table import format_rows
+from flows.dead_letters import failed_validation, not_replayed, validation_warning
+from flows.dead_letters import replay as replay_flow
+from flows.dead_letters import resolve_letter as resolve_flow
 
 log = structlog.get_logger(__name__)
-INVALID = ("invalid message:", "undecodable message:")  # bad input: replaying fails the same way
+SAMPLE_SECONDS = 10.0
 
 
 def keep(*, loop: bool, interval: float = 5.0) -> int:
-    """Move everything in the pipeline's .XQ queues into the dead_letters table."""
+    """Move everything in the pipeline's .XQ queues into the dead_letters table; looping, also
+    sample every queue's depth for the Back Office's charts every OMS_QUEUE_SAMPLE_SECONDS
+    (default 10; 0 turns it off)."""
     configure_logging()
     settings = Settings.from_env()
     engine = make_engine(settings.database_url, pool_size=1)
+    every = float(os.environ.get("OMS_QUEUE_SAMPLE_SECONDS", SAMPLE_SECONDS))
+    override = os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
+    sampled = 0.0
 
     def record(message: dict[str, Any], reason: str, keep_reason: bool) -> None:
         record_dead_letter(engine, message, reason, keep_existing_reason=keep_reason)
 
     while True:
+        if loop and every > 0 and time.monotonic() - sampled >= every:
+            sampled = time.monotonic()
+            try:
+                sample_queue_depths(settings.broker_url, engine, override)
+            except Exception as error:  # the chart misses a sample; the keeper goes on
+                log.warning("queues.sample_failed", error=repr(error))
         try:
             moved = drain(settings.broker_url, record)
         except Exception as error:  # broker or database away: the next round tries again
@@ -52,7 +67,7 @@ def keep(*, loop: bool, interval: float = 5.0) -> int:
         if not loop:
             print(f"kept {moved} dead letters")
             return 0
-        time.sleep(interval)
+        time.sleep(min(interval, every) if every > 0 else interval)
 
 
 def known_queue(engine: Any, queue: str) -> str:
@@ -162,18 +177,13 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
         letters = [d for d in dead_letters(engine, queue) if state(d) == "open"]
     else:
         raise SystemExit("give --id ID or --all")
-    replayable = [d for d in letters if is_replayable(d) and not d.get("resolved_at")]
+    replayable = [d for d in letters if not_replayed(d) is None]
     refused = [d for d in letters if d not in replayable]
     for letter in refused:
-        print(f"oms: {_not_replayed(queue, letter)}", file=sys.stderr)
+        print(f"oms: {not_replayed(letter)}", file=sys.stderr)
     for letter in replayable:
-        if letter["reason"].startswith(INVALID):
-            print(
-                f"warning: {letter['id']} failed validation; the same body will fail the same "
-                f"way unless the rules changed ({letter['reason'][:120]}); if it will never be "
-                f"valid, use oms dlq resolve {queue} --id {letter['id']} --note TEXT",
-                file=sys.stderr,
-            )
+        if failed_validation(letter):
+            print(f"warning: {validation_warning(letter)}", file=sys.stderr)
     if dry_run:
         for letter in replayable:
             print(f"would replay {letter['id']} ({letter['message_id']}): {letter['reason'][:80]}")
@@ -186,28 +196,17 @@ def replay(queue: str, *, record_id: int | None, every: bool, dry_run: bool) -> 
 
         try:
             for letter in replayable:
-                again = "" if replay_letter(send, engine, letter) else ": failed again already"
+                again = (
+                    ": failed again already"
+                    if replay_flow(send, engine, letter).failed_again
+                    else ""
+                )
                 print(f"replayed {letter['id']} ({letter['message_id']}){again}")
         finally:
             broker.close()
     left = f"; {len(refused)} not replayed (said why above)" if refused else ""
     print(f"{len(replayable)} replayed to {queue}{left}")
     return 1 if refused else 0
-
-
-def _not_replayed(queue: str, letter: dict[str, Any]) -> str:
-    number = letter["id"]
-    if letter.get("resolved_at"):
-        return (
-            f"dead letter {number} is resolved ({letter['resolution_note']}); it is not "
-            "replayed (publish the body again if it is valid now)"
-        )
-    return (
-        f"dead letter {number} cannot be replayed: it is no dramatiq message, so only its raw "
-        f"body was kept ({letter['reason'][:200]}); fix the body and publish it again "
-        f"(oms dlq show {queue} --id {number} shows it), or close it with "
-        f"oms dlq resolve {queue} --id {number} --note TEXT"
-    )
 
 
 def resolve_letter(queue: str, *, record_id: int, note: str) -> int:
@@ -219,12 +218,10 @@ def resolve_letter(queue: str, *, record_id: int, note: str) -> int:
     letter = dead_letter(engine, known_queue(engine, queue), record_id)
     if letter is None:
         raise SystemExit(f"no dead letter {record_id} in {queue}")
-    if letter["resolved_at"]:
-        print(f"{record_id} was resolved already at {letter['resolved_at']:%Y-%m-%d %H:%M:%S}")
-        return 0
-    if not resolve(engine, letter, note.strip()):
-        raise SystemExit(f"dead letter {record_id} failed again just now; look at it again")
-    print(f"resolved {record_id} ({letter['message_id']}): {note.strip()}")
+    done = resolve_flow(engine, letter, note)
+    if done.outcome == "failed_again":
+        raise SystemExit(done.message)
+    print(done.message)
     return 0
 
 
@@ -245,7 +242,7 @@ def no_order(engine: Any, number: str, channel: int | None) -> str:
         f"  show:    oms dlq show {queue} --id {record}",
     ]
     if state(last) == "open" and is_replayable(last):
-        if last["reason"].startswith(INVALID):
+        if failed_validation(last):
             lines.append(
                 "  it failed validation: the same body fails again; publish a corrected order, "
                 f"or close it: oms dlq resolve {queue} --id {record} --note TEXT"

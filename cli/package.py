@@ -16,15 +16,9 @@ from adapters.persistence.unit_of_work import SqlUnitOfWork
 from adapters.queries.package_commands import command_outcome, packages_named
 from adapters.settings import Settings
 from domain.package_commands import save_cargo_conditions
+from flows.package_bulk import command_body
 from schemas.cargo_conditions import parse_cargo_conditions
 from schemas.errors import InvalidMessage
-
-
-def command_body(package: str, slug: str) -> dict[str, object]:
-    reference: dict[str, object] = (
-        {"package_id": int(package)} if package.isdigit() else {"package_number": package}
-    )
-    return {**reference, "slug": slug, "input_parameters": {}}
 
 
 def package_command(

@@ -1,84 +1,19 @@
 """`oms package command --status S [--channel ID] SLUG`: the same command for every package in a
-state. One broker connection for the whole batch, every message confirmed by RabbitMQ; then the
-outcomes are awaited by message id (as `oms package command --wait` does for one) and summed up:
-applied, rejected by reason, and pending (no outcome within the timeout).
-
-Web-channel packages are skipped (and counted) for CHANNEL_BASED_COMPLETE_PACKAGING: spec §1 and
-§5 say that command does not pack them, so publishing would only fill the transition log with
-rejections. A state the slug does not start from is refused before anything is published."""
+state, through flows/package_bulk.py (the Back Office's packages page runs the same flow); this
+door prints progress on a terminal and the summary (or --json)."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
-import time
-import uuid
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
-from sqlalchemy import Engine
-
-from adapters.messaging.broker import build_broker
-from adapters.messaging.publisher import PACKAGING, publish
 from adapters.persistence.engine import make_engine
-from adapters.persistence.unit_of_work import SqlUnitOfWork
-from adapters.queries.packages import (
-    CommandOutcome,
-    PackageRow,
-    command_outcomes,
-    list_packages,
-    status_name,
-)
 from adapters.settings import Settings
-from cli.package import command_body
-from domain.packaging import COMPLETE_PACKAGING
+from flows.package_bulk import BulkRefused, BulkSummary, reason_kind, run_bulk
 
+__all__ = ["BulkSummary", "bulk_package_command", "reason_kind"]
 PROGRESS_EVERY = 100
-POLL_SECONDS = 0.5
-_STATE = re.compile(r"^package .+? is (\w+); (.+)$", re.DOTALL)
-
-
-@dataclass
-class BulkSummary:
-    slug: str
-    status: str
-    channel_id: int | None
-    found: int = 0
-    skipped_web_channel: int = 0
-    published: int = 0
-    applied: int = 0
-    rejected: int = 0
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
-    pending: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.rejected == 0 and self.pending == 0
-
-    def lines(self, timeout: float) -> list[str]:
-        where = f"in {self.status}" + (f" of channel {self.channel_id}" if self.channel_id else "")
-        lines = [f"{self.slug} for packages {where}: {self.found} found"]
-        if self.skipped_web_channel:
-            skipped = self.skipped_web_channel
-            lines.append(f"skipped   {skipped} (web channel: {self.slug} does not pack them)")
-        lines += [f"published {self.published}", f"applied   {self.applied}"]
-        lines.append(f"rejected  {self.rejected}")
-        for reason, count in sorted(self.rejected_by_reason.items(), key=lambda kv: -kv[1]):
-            lines.append(f"  {count:>6}  {reason}")
-        if self.pending:
-            lines.append(
-                f"pending   {self.pending} (no outcome within {timeout:g} s: are the packaging "
-                "workers running? `oms queues` shows the backlog)"
-            )
-        return lines
-
-
-def reason_kind(reason: str) -> str:
-    """A rejection reason without the package's own number, so that equal causes add up:
-    'package X is packed; CMD runs only from …' -> 'CMD runs only from … (package was packed)'."""
-    match = _STATE.match(reason)
-    return f"{match.group(2)} (package was {match.group(1)})" if match else reason
 
 
 def bulk_package_command(
@@ -88,16 +23,17 @@ def bulk_package_command(
     if settings.embedded_broker:
         raise SystemExit("oms package command needs OMS_BROKER_URL to name a RabbitMQ broker")
     engine = make_engine(settings.database_url, pool_size=1)
-    _check_slug(engine, slug, status)
-    summary = BulkSummary(slug, status_name(status), channel_id)
-    rows = list_packages(engine, status=status, channel_id=channel_id)
-    summary.found = len(rows)
-    wanted = [row for row in rows if not _skipped(slug, row)]
-    summary.skipped_web_channel = len(rows) - len(wanted)
-    progress = sys.stderr.isatty() and not as_json
-    ids = _publish_all(settings.broker_url, slug, wanted, progress)
-    summary.published = len(ids)
-    _await(engine, ids, summary, timeout, progress)
+    shown = sys.stderr.isatty() and not as_json
+    try:
+        summary = run_bulk(
+            engine, settings.broker_url, slug, status, channel_id, timeout=timeout,
+            progress=_progress if shown else None,
+        )  # fmt: skip
+    except BulkRefused as error:
+        raise SystemExit(str(error)) from None
+    finally:
+        if shown:
+            print(file=sys.stderr)
     if as_json:
         print(json.dumps(asdict(summary), indent=2))
     else:
@@ -107,76 +43,15 @@ def bulk_package_command(
     return 0 if summary.ok else 1
 
 
-def _check_slug(engine: Engine, slug: str, status: int) -> None:
-    """Refuse, before publishing anything, a batch every command of which would be rejected."""
-    uow = SqlUnitOfWork(engine)
-    with uow:
-        starts = sorted(transition.from_status for transition in uow.transitions.for_slug(slug))
-    if not starts:
-        raise SystemExit(f"unknown command slug {slug!r}; nothing published")
-    if status not in starts:
-        names = ", ".join(s.name for s in starts)
-        raise SystemExit(
-            f"{slug} runs only from {names}, not {status_name(status)}; nothing published"
-        )
+_stages: list[str] = []
 
 
-def _skipped(slug: str, row: PackageRow) -> bool:
-    return slug == COMPLETE_PACKAGING and row.web_channel
-
-
-def _publish_all(broker_url: str, slug: str, rows: list[PackageRow], progress: bool) -> list[str]:
-    """One connection (the broker's, for this thread); each publish returns once RabbitMQ has
-    confirmed it, so every id returned is a message the broker holds."""
-    if not rows:
-        return []
-    broker = build_broker(broker_url, [])
-    ids: list[str] = []
-    try:
-        for row in rows:
-            message_id = str(uuid.uuid4())
-            publish(broker, *PACKAGING, command_body(str(row.id), slug), message_id=message_id)
-            ids.append(message_id)
-            if progress and (len(ids) % PROGRESS_EVERY == 0 or len(ids) == len(rows)):
-                print(f"\rpublished {len(ids)}/{len(rows)}", end="", file=sys.stderr, flush=True)
-    except Exception as error:
-        raise SystemExit(
-            f"publishing stopped after {len(ids)} of {len(rows)} commands "
-            f"({type(error).__name__}: {error}); run the command again for the rest"
-        ) from None
-    finally:
-        broker.close()
-        if progress:
-            print(file=sys.stderr)
-    return ids
-
-
-def _await(
-    engine: Engine, ids: list[str], summary: BulkSummary, timeout: float, progress: bool
-) -> None:
-    pending = set(ids)
-    reasons: Counter[str] = Counter()
-    deadline = time.monotonic() + timeout
-    while pending:
-        for outcome in _take(engine, pending):
-            if outcome.outcome == "applied":
-                summary.applied += 1
-            else:
-                summary.rejected += 1
-                reasons[reason_kind(outcome.reason)] += 1
-        if progress:
-            known = len(ids) - len(pending)
-            print(f"\routcomes {known}/{len(ids)}", end="", file=sys.stderr, flush=True)
-        if not pending or time.monotonic() >= deadline:
-            break
-        time.sleep(POLL_SECONDS)
-    if progress and ids:
+def _progress(stage: str, done: int, of: int) -> None:
+    """One terminal line per stage (published, then outcomes), rewritten in place."""
+    if stage == "published" and done % PROGRESS_EVERY and done != of:
+        return
+    if _stages and _stages[-1] != stage:
         print(file=sys.stderr)
-    summary.pending = len(pending)
-    summary.rejected_by_reason = dict(reasons)
-
-
-def _take(engine: Engine, pending: set[str]) -> list[CommandOutcome]:
-    found = command_outcomes(engine, sorted(pending))
-    pending.difference_update(found)
-    return list(found.values())
+    _stages.append(stage)
+    del _stages[:-1]
+    print(f"\r{stage} {done}/{of}", end="", file=sys.stderr, flush=True)

@@ -1,6 +1,6 @@
 """Puts the web interface into the API's app (spec 12: one process serves both): static assets
 at /static/, the login pages and `/`, the portal under /portal/, the error pages, the session
-cookie and the security headers. The back office will add its router here."""
+cookie and the security headers. The Back Office's areas are under /backoffice/."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ from adapters.persistence.users import session_secret
 from api.context import ApiContext
 from web import auth
 from web.auth import LoginRequired, WebError, login_redirect
+from web.backoffice import dead_letters as bo_dead_letters
+from web.backoffice import merchants as bo_merchants
+from web.backoffice import orders as bo_orders
+from web.backoffice import packages as bo_packages
+from web.backoffice import queues as bo_queues
+from web.backoffice import reservations as bo_reservations
 from web.portal import router as portal
 from web.rendering import STATIC, render
 from web.security import SecurityHeaders, Sessions
@@ -43,6 +49,8 @@ def install(app: FastAPI, ctx: ApiContext) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.include_router(auth.router)
     app.include_router(portal.router)
+    for area in (bo_orders, bo_packages, bo_merchants, bo_reservations, bo_dead_letters, bo_queues):
+        app.include_router(area.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, error: LoginRequired) -> Response:

@@ -57,6 +57,8 @@ def process_svg(process: Process, current: str | None, title: str, prefix: str =
     for state, (x, y) in place.items():
         marked = state == current
         css = "state current" if marked else "state"
+        if process.is_reserved(state):  # reserved states: the Back Office's diagrams show them
+            css += " reserved"
         parts.append(
             f'<g class="{css}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" '
             f'rx="8" ry="8"/><text x="{x + BOX_W / 2}" y="{y + BOX_H / 2 + 4}" '

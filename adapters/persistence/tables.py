@@ -459,3 +459,15 @@ session_keys = Table(
     Column("secret", String(128), nullable=False),
     Column("created_at", TimeStamp, nullable=False),
 )
+
+# each pipeline queue's depth every few seconds, the last 15 minutes only (the Back Office's
+# queue charts); written and pruned by the dead-letter keeper (`oms dlq keep --loop`)
+queue_depth_samples = Table(
+    "queue_depth_samples",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("sampled_at", TimeStamp, nullable=False, index=True),
+    Column("queue_name", String(255), nullable=False),
+    Column("ready", Integer, nullable=False),
+    Column("unacked", Integer),  # None: read without the management API
+)

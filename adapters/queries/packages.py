@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from adapters.persistence import tables as t
 from domain.model import WEB_CHANNEL_TYPES
@@ -156,3 +156,21 @@ def command_outcomes(engine: Engine, message_ids: Iterable[str]) -> dict[str, Co
 def _aware(moment: datetime) -> datetime:
     """SQLite gives timestamps back without their offset; they were stored in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def count_packages(engine: Engine, *, status: int | None, channel_id: int | None) -> int:
+    """How many packages `list_packages` would list with these filters (one indexed count)."""
+    query = select(func.count()).select_from(t.packages)
+    if status is not None:
+        query = query.where(t.packages.c.status == status)
+    if channel_id is not None:
+        query = query.where(t.packages.c.channel_id == channel_id)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def slugs_from(engine: Engine, status: int) -> list[str]:
+    """The packaging commands (slugs) that start from this status."""
+    query = select(t.transitions.c.slug).where(t.transitions.c.from_status == status).distinct()
+    with engine.connect() as connection:
+        return sorted(connection.execute(query).scalars())

@@ -87,6 +87,13 @@ def register(commands: Commands) -> None:
     portal.add_argument("--requests", type=_positive, default=50, help="timed requests per page")
     portal.set_defaults(handler=_bench_portal)
 
+    office = bench.add_parser(
+        "backoffice", help="server time of the Back Office's order search and packages list"
+    )
+    office.add_argument("--orders", type=_positive, default=100_000, help="orders stored")
+    office.add_argument("--requests", type=_positive, default=30, help="timed requests per page")
+    office.set_defaults(handler=_bench_backoffice)
+
     api_bench = bench.add_parser(
         "api", help="the API's reads under wrk vs a FastAPI floor (apt-get install wrk)"
     )
@@ -161,6 +168,12 @@ def _bench_portal(args: argparse.Namespace) -> int:
     return bench_portal(
         merchant_orders=args.merchant_orders, others=args.others, requests=args.requests
     )
+
+
+def _bench_backoffice(args: argparse.Namespace) -> int:
+    from benchmarks.backoffice import bench_backoffice
+
+    return bench_backoffice(orders=args.orders, requests=args.requests)
 
 
 def _bench_api(args: argparse.Namespace) -> int:

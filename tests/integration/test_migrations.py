@@ -44,6 +44,7 @@ TABLES = {
     "merchant_process_states",
     "product_offer_reservations",
     "reserved_items",
+    "queue_depth_samples",
     "alembic_version",
 }
 
