@@ -91,7 +91,7 @@ class ConfirmingPublisher:
         if not job.await_begin(self._start_seconds):
             raise BrokerUnavailable(f"no publish could start within {self._start_seconds:g} s")
         job.done.wait()
-        if isinstance(job.error, dramatiq.errors.ConnectionError):
+        if isinstance(job.error, dramatiq.errors.BrokerConnectionError):
             raise BrokerUnavailable(str(job.error))
         if job.error is not None:
             raise job.error
