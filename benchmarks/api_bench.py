@@ -31,7 +31,7 @@ from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
 from adapters.settings import Settings
 from benchmarks.api_floor import BODIES
-from benchmarks.api_load import api_server
+from benchmarks.api_load import api_server, wait_answering
 from benchmarks.api_seed import Seeded, seed
 from benchmarks.read_statements import count_statements
 from benchmarks.wrk import Load, require_wrk, run_wrk
@@ -80,18 +80,7 @@ def floor_server(bodies: Path, workers: int) -> Iterator[str]:
     ]  # fmt: skip
     process = subprocess.Popen(argv, env=env, cwd=ROOT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit("the floor app exited before it answered")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/")
-                if connection.getresponse().status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the floor app did not answer within 60 s")
-            time.sleep(0.2)
+        wait_answering(process, port, "/", "the floor app")
         yield f"http://127.0.0.1:{port}"
     finally:
         os.killpg(process.pid, signal.SIGTERM)

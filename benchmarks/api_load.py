@@ -157,18 +157,7 @@ def api_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit("oms api exited before it answered")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("oms api did not become healthy within 60 s")
-            time.sleep(0.2)
+        wait_answering(process, port, "/healthz", "oms api")
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -218,3 +207,20 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def wait_answering(process: subprocess.Popen[bytes], port: int, path: str, what: str) -> None:
+    """Until GET `path` on `port` answers 200; a process that exits first, or 60 s without an
+    answer, ends the benchmark naming `what`."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited before it answered")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not answer within 60 s")
+        time.sleep(0.2)

@@ -3,10 +3,12 @@ ready, unacked, consumers, rates, retry backlog, dead-letter queue and recorded 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine
 
+from adapters.messaging.publisher import BrokerUnavailable, fail_fast
 from adapters.messaging.queue_stats import (
     from_management,
     from_passive_declares,
@@ -36,3 +38,19 @@ def queue_snapshot(
     for row in rows:
         row["dead_letters_recorded"] = recorded.get(row["queue"], 0)
     return {"source": source, "broker": redact_url(broker_url), "queues": rows}
+
+
+def live_queue_snapshot(broker_url: str, engine: Engine) -> dict[str, Any]:
+    """`queue_snapshot` for a request (the API's GET /queues/, the Back Office's queues page):
+    the broker asked with a 2-s limit, OMS_RABBITMQ_MANAGEMENT_URL honoured, and a broker that
+    does not answer raised as BrokerUnavailable (their 503), whatever library raised it."""
+    try:
+        return queue_snapshot(
+            fail_fast(broker_url, 2.0), engine, os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
+        )
+    except (OSError, ConnectionError) as error:
+        raise BrokerUnavailable(str(error)) from None
+    except Exception as error:  # pika's connection errors share no base with OSError
+        if type(error).__module__.startswith("pika"):
+            raise BrokerUnavailable(str(error)) from None
+        raise

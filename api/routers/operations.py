@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,11 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES
-from adapters.messaging.publisher import BrokerUnavailable, fail_fast
+from adapters.messaging.publisher import BrokerUnavailable
 from adapters.messaging.replay import NotReplayable, replay_letter
 from adapters.persistence.dead_letters import dead_letter_by_id
 from adapters.queries.listing import dead_letter_page
-from adapters.queries.queues import queue_snapshot
+from adapters.queries.queues import live_queue_snapshot
 from api.auth import Context, Operator
 from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
@@ -84,17 +83,7 @@ def replay_dead_letter(
 
 @router.get("/queues/", response_model=QueueSnapshot)
 def queues(ctx: Context, _who: Operator) -> JSONResponse:
-    broker_url = fail_fast(ctx.settings.broker_url, 2.0)
-    override = os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
-    try:
-        snapshot = queue_snapshot(broker_url, ctx.engine, override)
-    except (OSError, ConnectionError) as error:
-        raise BrokerUnavailable(str(error)) from None
-    except Exception as error:  # pika's connection errors share no base with OSError
-        if type(error).__module__.startswith("pika"):
-            raise BrokerUnavailable(str(error)) from None
-        raise
-    return JSONResponse(snapshot)
+    return JSONResponse(live_queue_snapshot(ctx.settings.broker_url, ctx.engine))
 
 
 def _checks(ctx: ApiContext) -> dict[str, str]:

@@ -8,7 +8,20 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.persistence.engine import make_engine
+from tests import services
 from tests.web.browser import Portal, playwright_browser, start_portal
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A database per page module: the pages show whole tables (reservations and their verify
+    result, lists), so a module must not see the rows other modules of the same pytest worker
+    stored — some of them straight into tables, beside the pipeline's bookkeeping."""
+    from adapters.persistence.migrate import upgrade
+
+    for url in services.make_database():
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,15 @@ every OMS_QUEUE_SAMPLE_SECONDS; docs/web.md says what it costs)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from anyio import to_thread
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from adapters.messaging.publisher import BrokerUnavailable, fail_fast
 from adapters.persistence.queue_samples import WINDOW
 from adapters.queries.queue_depths import depth_series
-from adapters.queries.queues import queue_snapshot
+from adapters.queries.queues import live_queue_snapshot
 from web.backoffice.access import Ctx, area_router
 from web.rendering import render
 
@@ -29,17 +27,7 @@ COLUMNS = {
 
 
 def _snapshot(ctx: Ctx) -> dict[str, Any]:
-    broker_url = fail_fast(ctx.settings.broker_url, 2.0)
-    override = os.environ.get("OMS_RABBITMQ_MANAGEMENT_URL")
-    try:
-        snapshot = queue_snapshot(broker_url, ctx.reads, override)
-    except (OSError, ConnectionError) as error:
-        raise BrokerUnavailable(str(error)) from None
-    except Exception as error:  # pika's connection errors share no base with OSError
-        if type(error).__module__.startswith("pika"):
-            raise BrokerUnavailable(str(error)) from None
-        raise
-    return snapshot
+    return live_queue_snapshot(ctx.settings.broker_url, ctx.reads)
 
 
 def _with_series(ctx: Ctx) -> dict[str, Any]:
