@@ -12,22 +12,19 @@ database read and no template), measured in the same run."""
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import time
-import uuid
-import warnings
 from datetime import UTC, datetime
-from functools import partial
 
 from sqlalchemy import func, select
 
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
-from adapters.persistence.users import OPERATOR, create_user
+from adapters.persistence.users import OPERATOR
 from adapters.settings import Settings
-from benchmarks.portal import TARGET_MS, _prepare, _timed
+from benchmarks.pages import timed_pages
+from benchmarks.portal import TARGET_MS, _prepare
 from cli.scratch import announce, scratch_services
 
 BASELINE = "stylesheet (baseline)"
@@ -61,34 +58,8 @@ def _pages(database_url: str, newest: str) -> dict[str, str]:
 
 
 def _measure(database_url: str, newest: str, requests: int) -> dict[str, list[float]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient  # httpx: a dev dependency, as benchmarks are
-
-    from api.app import create_app
-    from api.context import ApiContext
-
-    engine = make_engine(database_url, pool_size=2)
-    password = f"bench-{uuid.uuid4().hex}"
-    create_user(engine, "bench-op", password, kind=OPERATOR, merchant_reference=None)
-    engine.dispose()
     pages = _pages(database_url, newest)
-    settings = Settings.from_env()
-    context = ApiContext(Settings(database_url=database_url, broker_url=settings.broker_url))
-    with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
-        page = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert token is not None
-        client.post(
-            "/login",
-            data={"username": "bench-op", "password": password, "csrf_token": token.group(1)},
-            headers={"Origin": "http://127.0.0.1"},
-        )
-        results = {
-            name: _timed(partial(client.get, path), requests) for name, path in pages.items()
-        }
-        context.close()
-        return results
+    return timed_pages(database_url, ("bench-op", OPERATOR, None), pages, requests)
 
 
 def bench_backoffice(*, orders: int, requests: int) -> int:

@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import statistics
 import time
 import uuid
-import warnings
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.migrate import upgrade
-from adapters.persistence.users import MERCHANT, create_user
+from adapters.persistence.users import MERCHANT
 from adapters.settings import Settings
+from benchmarks.pages import timed_pages
 from cli.scratch import announce, scratch_services
 from domain.merchant_oms import DEFAULT_PROCESS
 from domain.model import TOTAL_NAMES
@@ -108,57 +104,18 @@ def _prepare(engine: Engine, count: int, others: int) -> str:
     return newest
 
 
-def _timed(call: Callable[[], Any], requests: int) -> list[float]:
-    call()  # warm: the first request builds the template and the session middleware
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        answer = call()
-        times.append((time.perf_counter() - started) * 1000)
-        if answer.status_code != 200:
-            raise RuntimeError(f"{answer.request.url}: {answer.status_code}")
-    return times
-
-
 def _measure(database_url: str, newest: str, requests: int) -> dict[str, list[float]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient  # httpx: a dev dependency, as benchmarks are
-
-    from api.app import create_app
-    from api.context import ApiContext
-
-    engine = make_engine(database_url, pool_size=2)
-    password = f"bench-{uuid.uuid4().hex}"
-    create_user(engine, "bench", password, kind=MERCHANT, merchant_reference=MERCHANT_REF)
-    engine.dispose()
-    settings = Settings.from_env()
-    context = ApiContext(Settings(database_url=database_url, broker_url=settings.broker_url))
-    with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
-        page = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert token is not None
-        client.post(
-            "/login",
-            data={"username": "bench", "password": password, "csrf_token": token.group(1)},
-            headers={"Origin": "http://127.0.0.1"},
-        )
-        day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-        pages = {
-            "stylesheet (baseline)": "/static/web.css",
-            "order list": "/portal/",
-            "order list, page 400": "/portal/?page=400",
-            "order list, customer name": "/portal/?q=kaya9999",
-            "order list, state and dates": (
-                f"/portal/?state=canceled+by+merchant&created_from={day}"
-            ),
-            "one merchant order": f"/portal/orders/{newest}/",
-        }
-        results: dict[str, list[float]] = {}
-        for name, path in pages.items():
-            results[name] = _timed(partial(client.get, path), requests)
-        context.close()
-        return results
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    pages = {
+        "stylesheet (baseline)": "/static/web.css",
+        "order list": "/portal/",
+        "order list, page 400": "/portal/?page=400",
+        "order list, customer name": "/portal/?q=kaya9999",
+        "order list, state and dates": (f"/portal/?state=canceled+by+merchant&created_from={day}"),
+        "one merchant order": f"/portal/orders/{newest}/",
+    }
+    user = ("bench", MERCHANT, MERCHANT_REF)
+    return timed_pages(database_url, user, pages, requests)
 
 
 def bench_portal(*, merchant_orders: int, others: int, requests: int) -> int:
