@@ -23,6 +23,9 @@ def idle_seconds() -> float:
         return DEFAULT_IDLE_SECONDS
 
 
+DRIVER_LEVEL = "oms_driver_level_reads"  # an execution option of the autocommit read engine
+
+
 def make_engine(
     url: str,
     *,
@@ -43,7 +46,9 @@ def make_engine(
     url = database_url_with_driver(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    extra: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    extra: dict[str, Any] = {}
+    if autocommit:  # and its prepared reads go to the driver directly (prepared_reads.py)
+        extra = {"isolation_level": "AUTOCOMMIT", "execution_options": {DRIVER_LEVEL: True}}
     engine = create_engine(
         url,
         poolclass=IdleClosingPool,

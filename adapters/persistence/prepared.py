@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,16 +86,21 @@ class Prepared:
         sql = POSTCOMPILE.sub(members, PLACEHOLDER.sub(number, compiled.string))
         return cls(name, sql, tuple(order))
 
-    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        """Execute on this connection, preparing it first if the connection has not yet.
-        A list value is sent as an integer array literal (the statements here take id sets)."""
-        done: set[str] = connection.info.setdefault(INFO_KEY, set())
+    def _call(self, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The EXECUTE and its arguments. A list value is sent as an integer array literal (the
+        statements here take id sets)."""
         arguments = {
             p: ints(values[p]) if isinstance(values[p], list | tuple) else values[p]
             for p in self.parameters
         }
         placeholders = ", ".join(f"%({p})s" for p in self.parameters)
         call = f"EXECUTE {self.name}({placeholders})" if placeholders else f"EXECUTE {self.name}"
+        return call, arguments
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        """Execute on this connection, preparing it first if the connection has not yet."""
+        done: set[str] = connection.info.setdefault(INFO_KEY, set())
+        call, arguments = self._call(values)
         try:
             if self.name not in done:
                 connection.exec_driver_sql(f"PREPARE {self.name} AS {self.sql}")
@@ -104,6 +109,41 @@ class Prepared:
         except DBAPIError as error:
             heal(done, self.name, error)
             raise
+
+    def fetch(
+        self, connection: Connection, values: Mapping[str, Any]
+    ) -> tuple[tuple[str, ...], Sequence[Any]]:
+        """`run`'s rows (and column names) straight from the driver's cursor, without
+        SQLAlchemy's result object: for an autocommit read connection only (`make_engine(…,
+        autocommit=True)`), where no SQLAlchemy transaction needs to see the statement. The
+        values are the same: a driver-level statement has no SQLAlchemy type processing either
+        way. A driver error is raised as SQLAlchemy's (the API maps those to 503/500), and a
+        connection the error shows dead is invalidated, as SQLAlchemy would."""
+        done: set[str] = connection.info.setdefault(INFO_KEY, set())
+        call, arguments = self._call(values)
+        dbapi = connection.dialect.loaded_dbapi
+        cursor = connection.connection.cursor()
+        try:
+            if self.name not in done:
+                cursor.execute(f"PREPARE {self.name} AS {self.sql}")
+                done.add(self.name)
+            cursor.execute(call, arguments)
+            names = tuple(column[0] for column in cursor.description)
+            return names, cursor.fetchall()
+        except dbapi.Error as error:
+            dead = connection.dialect.is_disconnect(
+                error, connection.connection.dbapi_connection, cursor
+            )
+            wrapped = DBAPIError.instance(
+                call, None, error, dbapi.Error, hide_parameters=True,
+                connection_invalidated=dead, dialect=connection.dialect,
+            )  # fmt: skip
+            heal(done, self.name, wrapped)
+            if dead:
+                connection.invalidate(wrapped)
+            raise wrapped from error
+        finally:
+            cursor.close()
 
 
 def _literal(value: Any) -> str:

@@ -9,12 +9,23 @@ itself."""
 from __future__ import annotations
 
 import hashlib
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Executable
 
+from adapters.persistence.engine import DRIVER_LEVEL
 from adapters.persistence.prepared import Prepared, enabled
+
+
+def _driver_level(connection: Connection) -> bool:
+    """The read engine's connections, unless something listens to their statements (the
+    statement counter of issue 22's budget): then SQLAlchemy runs them, so listeners see them."""
+    return bool(connection.get_execution_options().get(DRIVER_LEVEL)) and not (
+        connection._has_events or connection.engine._has_events
+    )
+
 
 _ON_KEY = "oms_prepared_reads_on"  # OMS_PREPARED_STATEMENTS, read once per connection
 
@@ -26,6 +37,15 @@ class ReadStatement:
         self.statement = statement
         self.postgresql = postgresql if postgresql is not None else statement
         self._prepared: Prepared | None = None
+        self._row_types: dict[tuple[str, ...], type[Any]] = {}
+
+    def _row_type(self, names: tuple[str, ...]) -> type[Any]:
+        """Rows read by name and position, like SQLAlchemy's (a name that is not an identifier
+        is read by position only)."""
+        found = self._row_types.get(names)
+        if found is None:
+            found = self._row_types[names] = namedtuple("Row", names, rename=True)
+        return found
 
     def prepared(self) -> Prepared:
         if self._prepared is None:
@@ -40,6 +60,10 @@ class ReadStatement:
             if on is None:
                 on = connection.info[_ON_KEY] = enabled()
             if on:
+                if _driver_level(connection):
+                    names, rows = self.prepared().fetch(connection, values)
+                    make = self._row_type(names)._make
+                    return [make(row) for row in rows]
                 return self.prepared().run(connection, values).all()
             return connection.execute(self.postgresql, dict(values)).all()
         return connection.execute(self.statement, dict(values)).all()

@@ -4,14 +4,19 @@ connection that replaced an invalidated one, the statement's own values kept in 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy import Connection, Engine, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
 from adapters.persistence import tables as t
 from adapters.persistence.engine import make_engine
 from adapters.persistence.poll_repository import PREPARED, SqlPollRepository
 from adapters.persistence.prepared import INFO_KEY, Prepared
+from adapters.persistence.prepared_reads import ReadStatement, _driver_level
+from adapters.persistence.statement_count import StatementCounter
 
 
 @pytest.fixture
@@ -93,3 +98,70 @@ def test_a_prepare_the_connection_did_not_record_fails_one_transaction_only(
         with c.begin():
             assert statement.run(c, {}).scalar() == 1
     engine.dispose()
+
+
+NUMBERS = ReadStatement(
+    select(text("n AS number"), text("n * 2 AS twice"), text("n::text || '€'")).select_from(
+        text("generate_series(1, 10) n WHERE n > :low")
+    )
+)
+
+
+def test_the_read_engine_reads_at_driver_level_the_same_rows(postgres_url: str) -> None:
+    """The API's autocommit read engine gives ReadStatement's rows from the driver's cursor:
+    the same values, by name and by position, as SQLAlchemy's result gives them; while a
+    listener watches the engine (the statement counter), SQLAlchemy runs them so it sees them."""
+    reads = make_engine(postgres_url, pool_size=1, autocommit=True)
+    plain = make_engine(postgres_url, pool_size=1)
+    try:
+        with reads.connect() as c:
+            assert _driver_level(c)
+            fast = NUMBERS.rows(c, {"low": 7})
+        with plain.connect() as c:
+            assert not _driver_level(c)
+            slow = NUMBERS.rows(c, {"low": 7})
+        assert [tuple(r) for r in fast] == [tuple(r) for r in slow] == [
+            (8, 16, "8€"), (9, 18, "9€"), (10, 20, "10€"),
+        ]  # fmt: skip
+        assert [(r.number, r.twice) for r in fast] == [(r.number, r.twice) for r in slow]
+        with StatementCounter(reads) as counted, reads.connect() as c:
+            assert not _driver_level(c)
+            assert len(NUMBERS.rows(c, {"low": 9})) == 1
+        assert counted.count == 1
+    finally:
+        reads.dispose()
+        plain.dispose()
+
+
+def test_a_driver_level_error_is_sqlalchemys_and_a_dead_connection_is_replaced(
+    postgres_url: str,
+) -> None:
+    reads = make_engine(postgres_url, pool_size=1, autocommit=True)
+    failing = ReadStatement(
+        select(text("1 / (n - 1)")).select_from(text("generate_series(1, 1) n"))
+    )
+    try:
+        with reads.connect() as c, pytest.raises(DBAPIError) as raised:
+            failing.rows(c, {})
+        assert "division by zero" in str(raised.value) and not raised.value.connection_invalidated
+        with reads.connect() as c:
+            pid = c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            with plain_connection(postgres_url) as killer:
+                killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError) as raised:
+                NUMBERS.rows(c, {"low": 1})
+            assert raised.value.connection_invalidated
+        with reads.connect() as c:  # a new database connection, the statement prepared again
+            assert len(NUMBERS.rows(c, {"low": 8})) == 2
+    finally:
+        reads.dispose()
+
+
+@contextlib.contextmanager
+def plain_connection(postgres_url: str) -> Iterator[Connection]:
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
