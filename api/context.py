@@ -5,9 +5,14 @@ nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import Engine
@@ -19,6 +24,10 @@ from adapters.settings import Settings
 from api.health import HealthState
 
 DEFAULT_WAIT_SECONDS = 10.0
+# threads of the read executor: as many as anyio's default for FastAPI's own thread pool, so a
+# read beyond the connection budget still waits in the pool and answers 503 after its timeout
+READ_THREADS = 40
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +41,7 @@ class ApiContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     keys: KeyCache = field(default_factory=KeyCache)
     health: HealthState | None = None
+    _executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_env(cls) -> ApiContext:
@@ -77,10 +87,24 @@ class ApiContext:
                 self._publisher = ConfirmingPublisher(self.settings.broker_url, timeout=2.0)
             return self._publisher
 
+    async def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`query(*args, **kwargs)` (a read through adapters/queries: it blocks on PostgreSQL)
+        on a thread of this process's read executor, awaited by an `async def` endpoint:
+        asyncio's executor costs a request half the CPU of FastAPI's route to its thread pool
+        for a plain `def` endpoint (anyio's limiter and cancel scopes; issue 22's profile)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="oms-read")
+            executor = self._executor
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, partial(query, *args, **kwargs))
+
     def close(self) -> None:
         if self.health is not None:
             self.health.stop()
         with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
             if self._publisher is not None:
                 self._publisher.close()
             if self._engine is not None:

@@ -11,7 +11,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from adapters.messaging.message_ids import made_here
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
@@ -34,6 +33,7 @@ from api.merchant_models import (
 )
 from api.pagination import Paged, PageParams, page_params, paged
 from api.params import CreatedFrom, CreatedTo
+from api.responses import JSONResponse
 from flows.merchant_events import MerchantOrderNotFound, UnknownEvent, trigger_and_await
 
 router = APIRouter(prefix="/api/v1/merchant", tags=["merchant portal"], responses=ERRORS)
@@ -70,7 +70,7 @@ def _merchant(who: Merchant) -> str:
     response_model=Paged[MerchantOrderSummary],
     responses={400: {"model": Problem, "description": "a state no merchant process has"}},
 )
-def list_merchant_orders(
+async def list_merchant_orders(
     request: Request,
     ctx: Context,
     who: Merchant,
@@ -79,7 +79,8 @@ def list_merchant_orders(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
 ) -> JSONResponse:
-    found = merchant_order_page(
+    found = await ctx.read(
+        merchant_order_page,
         ctx.reads,
         _merchant(who),
         state=state,
@@ -88,14 +89,18 @@ def list_merchant_orders(
         offset=pages.offset,
         limit=pages.limit,
     )
-    if state is not None and found.count == 0 and not state_known(ctx.engine, state):
+    if (
+        state is not None
+        and found.count == 0
+        and not await ctx.read(state_known, ctx.engine, state)
+    ):
         raise ApiError(400, f"unknown state {state!r}: no merchant process has it")
     return JSONResponse(paged(request, pages, found.count, found.rows))
 
 
 @router.get("/orders/{reference}/", response_model=MerchantOrderDetail, responses=NOT_FOUND)
-def get_merchant_order(ctx: Context, who: Merchant, reference: Reference) -> JSONResponse:
-    found = merchant_order_detail(ctx.reads, reference, _merchant(who))
+async def get_merchant_order(ctx: Context, who: Merchant, reference: Reference) -> JSONResponse:
+    found = await ctx.read(merchant_order_detail, ctx.reads, reference, _merchant(who))
     if found is None:
         raise not_found(reference)
     return JSONResponse(found)

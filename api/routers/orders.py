@@ -5,10 +5,10 @@ package number or a merchant order reference."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from adapters.persistence.dead_letters import dead_letters, letter_state
@@ -16,10 +16,12 @@ from adapters.queries.history import find_histories
 from adapters.queries.listing import channel_exists, order_summaries
 from adapters.queries.orders import find_orders
 from api.auth import Context, Operator
+from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
 from api.models import OrderDocument, OrderHistory, OrderSummary
 from api.pagination import Paged, PageParams, page_params, paged
 from api.params import CreatedFrom, CreatedTo, OrderStatusFilter
+from api.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=ERRORS)
 
@@ -37,7 +39,7 @@ Number = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1
     response_model=Paged[OrderSummary],
     responses={400: {"model": Problem, "description": "no such channel"}},
 )
-def list_orders(
+async def list_orders(
     request: Request,
     ctx: Context,
     _who: Operator,
@@ -47,7 +49,8 @@ def list_orders(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
 ) -> JSONResponse:
-    found = order_summaries(
+    found = await ctx.read(
+        order_summaries,
         ctx.reads,
         channel_id=channel,
         status=status,
@@ -56,7 +59,11 @@ def list_orders(
         offset=pages.offset,
         limit=pages.limit,
     )
-    if channel is not None and found.count == 0 and not channel_exists(ctx.reads, channel):
+    if (
+        channel is not None
+        and found.count == 0
+        and not await ctx.read(channel_exists, ctx.reads, channel)
+    ):
         raise ApiError(400, f"unknown channel {channel}: no order of it was ever received")
     return JSONResponse(paged(request, pages, found.count, found.rows))
 
@@ -69,11 +76,10 @@ def list_orders(
         409: {"model": Problem, "description": "the number exists in several channels"},
     },
 )
-def get_order(
+async def get_order(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
-    found = find_orders(ctx.reads, number, channel)
-    return JSONResponse(_one(number, found, ctx.engine, channel))
+    return JSONResponse(await ctx.read(_one, ctx, find_orders, number, channel))
 
 
 @router.get(
@@ -84,19 +90,23 @@ def get_order(
         409: {"model": Problem, "description": "the number exists in several channels"},
     },
 )
-def get_order_history(
+async def get_order_history(
     ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
-    return JSONResponse(
-        _one(number, find_histories(ctx.reads, number, channel), ctx.engine, channel)
-    )
+    return JSONResponse(await ctx.read(_one, ctx, find_histories, number, channel))
 
 
 def _one(
-    number: str, views: list[dict[str, Any]], engine: Engine, channel: int | None
+    ctx: ApiContext,
+    find: Callable[[Engine, str, int | None], list[dict[str, Any]]],
+    number: str,
+    channel: int | None,
 ) -> dict[str, Any]:
+    """The one view `find` gives of the order (on the read executor: it reads PostgreSQL)."""
+    views = find(ctx.reads, number, channel)
     if not views:
-        raise ApiError(404, f"order {number} not found" + _dead_lettered(engine, number, channel))
+        detail = _dead_lettered(ctx.engine, number, channel)
+        raise ApiError(404, f"order {number} not found" + detail)
     if len(views) > 1:
         channels = ", ".join(str(v["channel"]["id"]) for v in views)
         raise ApiError(409, f"order {number} exists in channels {channels}: give ?channel=ID")
