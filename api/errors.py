@@ -11,7 +11,6 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -19,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.messaging.publisher import BrokerUnavailable
 from api.guards import MAX_BODY_BYTES
+from api.responses import JSONResponse
 from schemas.errors import path_of
 
 log = structlog.get_logger(__name__)

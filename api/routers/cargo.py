@@ -10,12 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from adapters.persistence.unit_of_work import SqlUnitOfWork
 from api.auth import Context, Operator
 from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
 from api.models import StoredConditions
+from api.responses import JSONResponse
 from domain.package_commands import save_cargo_conditions
 from domain.shipping import CHANNEL_CONDITION, CargoConditions
 from schemas.cargo_conditions import (

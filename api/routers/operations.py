@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from adapters.messaging.dead_letter_keeper import PIPELINE_QUEUES
@@ -23,6 +22,7 @@ from api.errors import ERRORS, ApiError, Problem
 from api.health import HealthState
 from api.models import DeadLetter, Health, QueueSnapshot, Replayed
 from api.pagination import Paged, PageParams, page_params, paged
+from api.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["operations"], responses=ERRORS)
 health_router = APIRouter(tags=["operations"])

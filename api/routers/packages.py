@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from adapters.messaging.message_ids import made_here, new_message_id
 from adapters.messaging.publisher import PACKAGING
@@ -22,6 +21,7 @@ from api.auth import Context, Operator
 from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
 from api.links import link_for
 from api.models import CommandAccepted, CommandStatus
+from api.responses import JSONResponse
 from api.waiting import await_found
 from schemas.package_command import PackageCommandBody
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 
 from adapters.persistence.merchants import merchant_exists
 from adapters.queries.reservations import reservation_page
@@ -18,6 +17,7 @@ from api.errors import ERRORS, ApiError, Problem
 from api.merchant_models import PRINTABLE
 from api.models import ReservationRow
 from api.pagination import Paged, PageParams, page_params, paged
+from api.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"], responses=ERRORS)
 
