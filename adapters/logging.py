@@ -79,7 +79,10 @@ class _Sink:
 _sink = _Sink()
 
 
-def configure_logging(level: str | None = None) -> None:
+def configure_logging(level: str | None = None, *, final: bool = False) -> None:
+    """`final`: this process configures logging once and for all (an `oms api` worker): each
+    logger is then built on its first use and kept, instead of at every call — a bind per
+    call was a twentieth of a merchant order read's Python, access log included (issue 22)."""
     level_name = (level or os.environ.get("OMS_LOG_LEVEL", "INFO")).upper()
     _sink.target(os.environ.get("OMS_LOG_FILE") or None)
     shared: list[Any] = [
@@ -98,9 +101,9 @@ def configure_logging(level: str | None = None) -> None:
         # one write per record (print writes the newline apart: a stdlib record from another
         # thread could land between a line and its newline, two records on one line)
         logger_factory=structlog.WriteLoggerFactory(_sink),  # type: ignore[arg-type]
-        # not cached: a logger first used under one configuration (an in-process command, a
-        # test) follows a later one; the cost is a bind per log call, small next to the I/O
-        cache_logger_on_first_use=False,
+        # not cached unless final: a logger first used under one configuration (an in-process
+        # command, a test) follows a later one; the cost is a bind per log call
+        cache_logger_on_first_use=final,
     )
     # dramatiq, pika and alembic log through the standard library: render them as JSON too.
     handler = logging.StreamHandler(_sink)

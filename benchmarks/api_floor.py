@@ -1,7 +1,7 @@
 """`oms bench api`'s floor: FastAPI on uvicorn (the same settings as `oms api`: no access log,
-no server header) answering each benchmarked path with the body the API answered, from a handler
-that does nothing else. What the framework and the server cost on this machine; the API's
-figures are given as a ratio to it.
+no server header, the same garbage collector settings) answering each benchmarked path with the
+body the API answered, from a handler that does nothing else. What the framework and the server
+cost on this machine; the API's figures are given as a ratio to it.
 
     OMS_BENCH_FLOOR_BODIES=bodies.json uvicorn benchmarks.api_floor:app_factory --factory
 
@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 
 from fastapi import FastAPI, Response
+
+from api.server import quiet_collector
 
 BODIES = "OMS_BENCH_FLOOR_BODIES"
 
@@ -29,4 +31,5 @@ def app_factory() -> FastAPI:
     def answer(path: str) -> Response:
         return Response(bodies.get("/" + path, b"{}"), media_type="application/json")
 
+    quiet_collector()  # the same garbage collector settings as `oms api`
     return app
