@@ -113,7 +113,7 @@ def run_demo(generated: int = 20, *, real_services: bool = False, keep: bool = F
     configure_logging()
     if real_services:
         with scratch_services(Settings.from_env(), "demo", keep=keep) as scratch:
-            announce("oms demo", scratch)
+            announce("oms demo", scratch, keep=keep)
             code = _run(
                 generated, "real services", scratch.database_url, scratch.broker_url, log.name
             )

@@ -61,11 +61,12 @@ def pause(seconds: float) -> None:
     raise_if_interrupted()
 
 
-def announce(command: str, scratch: Scratch) -> None:
+def announce(command: str, scratch: Scratch, *, keep: bool = False) -> None:
     """The run's first line: what it made on the configured servers (tests read it)."""
+    fate = "kept at the end (--keep)" if keep else "removed at the end"
     print(
         f"{command}: scratch database {scratch.database} and vhost {scratch.vhost} "
-        "on the configured servers (removed at the end)",
+        f"on the configured servers ({fate})",
         flush=True,
     )
 

@@ -74,6 +74,7 @@ def test_demo_with_real_services_uses_its_own_and_removes_them(
     run = oms(env, "demo", "--real-services", "--orders", "2", timeout=300)
     assert run.returncode == 0, run.stderr
     assert "oms demo (real services)" in run.stdout
+    assert run.stdout.splitlines()[0].endswith("(removed at the end)"), run.stdout
     told = re.search(r"^450 +\d+ +\d+ +200x\d+$", run.stdout, re.M)
     assert told, "no report reached the demo's own simulator"
     untouched(engine, omnitron)
@@ -92,6 +93,7 @@ def test_demo_keep_leaves_its_database_and_vhost_for_oms_reservations(
     database, vhost = scratch_names(run.stdout)
     try:
         assert f"kept: database {database}, vhost {vhost}" in run.stdout
+        assert run.stdout.splitlines()[0].endswith("(kept at the end (--keep))"), run.stdout
         assert database_exists(url, database) and vhost_exists(vhost)
         kept_url = make_url(url).set(database=database).render_as_string(hide_password=False)
         verify = oms({"OMS_DATABASE_URL": kept_url}, "reservations", "verify")
