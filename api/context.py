@@ -41,7 +41,10 @@ class ApiContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     keys: KeyCache = field(default_factory=KeyCache)
     health: HealthState | None = None
-    _executor: ThreadPoolExecutor | None = None
+    # its threads start at the first read; none exist before
+    _executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(READ_THREADS, thread_name_prefix="oms-read")
+    )
 
     @classmethod
     def from_env(cls) -> ApiContext:
@@ -92,19 +95,14 @@ class ApiContext:
         on a thread of this process's read executor, awaited by an `async def` endpoint:
         asyncio's executor costs a request half the CPU of FastAPI's route to its thread pool
         for a plain `def` endpoint (anyio's limiter and cancel scopes; issue 22's profile)."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="oms-read")
-            executor = self._executor
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, partial(query, *args, **kwargs))
+        return await loop.run_in_executor(self._executor, partial(query, *args, **kwargs))
 
     def close(self) -> None:
         if self.health is not None:
             self.health.stop()
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=False, cancel_futures=True)
             if self._publisher is not None:
                 self._publisher.close()
             if self._engine is not None:
