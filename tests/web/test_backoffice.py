@@ -75,7 +75,8 @@ def test_an_operator_finds_an_order_by_package_number_and_sees_the_identity_hold
     page.goto(f"{portal.url}/backoffice/orders/")
     assert page.locator("h1").inner_text() == "Orders"
     page.get_by_label("Order number, package number or merchant order reference").fill(package)
-    page.get_by_role("button", name="Search").click()
+    with page.expect_navigation():  # count() does not wait: the results page, not the one before
+        page.get_by_role("button", name="Search").click()
     rows = page.locator("table.orders tbody tr")
     assert rows.count() == 1
     rows.first.get_by_role("link", name=body["number"]).click()

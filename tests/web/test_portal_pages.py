@@ -74,7 +74,8 @@ def test_find_open_cancel_and_see_the_worked_example(
     page.screenshot(path=str(shots / "portal-orders.png"), full_page=True)
 
     page.get_by_label("Reference or customer name").fill(f"kaya{shop['tag']}")  # any case
-    page.get_by_role("button", name="Filter").click()
+    with page.expect_navigation():  # count() does not wait: the filtered page, not the one before
+        page.get_by_role("button", name="Filter").click()
     rows = page.locator("table.orders tbody tr")
     assert rows.count() == 1
     assert f"Ayse Kaya{shop['tag']}" in rows.first.inner_text()
