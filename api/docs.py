@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
+
+from api.params import no_unknown_query
 
 ASSETS_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
 DOCS_URL = "/api/v1/docs"
@@ -21,7 +23,7 @@ def install(app: FastAPI, title: str) -> None:
     """The docs page and its assets; relative URLs resolve against /api/v1/docs."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
-    @app.get(DOCS_URL, include_in_schema=False)
+    @app.get(DOCS_URL, include_in_schema=False, dependencies=[Depends(no_unknown_query)])
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="openapi.json",

@@ -87,7 +87,13 @@ _KNOWN: dict[int, set[str]] = {}  # by route: its query parameters, gathered onc
 
 async def no_unknown_query(request: Request) -> None:
     """A query parameter the endpoint does not take is an error (422), not silently ignored:
-    a misspelt filter must not answer the unfiltered list. (async: no threadpool hop)"""
+    a misspelt filter must not answer the unfiltered list. (async: no threadpool hop) The
+    dependency of the routes without a key (/healthz, the docs, the web pages); an endpoint
+    with a key has it checked by the key's dependency (api/auth.py: one dependency, not two)."""
+    check_query(request)
+
+
+def check_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.scope.get("query_string"):
         return

@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from adapters.messaging.publisher import BrokerUnavailable
 from adapters.persistence.users import session_secret
 from api.context import ApiContext
+from api.params import no_unknown_query
 from web import auth
 from web.auth import LoginRequired, WebError, login_redirect
 from web.backoffice import dead_letters as bo_dead_letters
@@ -47,10 +48,11 @@ async def _answer(answer: Response | Awaitable[Response]) -> Response:
 def install(app: FastAPI, ctx: ApiContext) -> None:
     """Routes and error pages (the middleware: add_sessions, add_headers)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
-    app.include_router(auth.router)
-    app.include_router(portal.router)
+    checked = [Depends(no_unknown_query)]  # pages need no key: the check is their dependency
+    app.include_router(auth.router, dependencies=checked)
+    app.include_router(portal.router, dependencies=checked)
     for area in (bo_orders, bo_packages, bo_merchants, bo_reservations, bo_dead_letters, bo_queues):
-        app.include_router(area.router)
+        app.include_router(area.router, dependencies=checked)
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, error: LoginRequired) -> Response:

@@ -48,7 +48,12 @@ def make_engine(
         return _sqlite_engine(url)
     extra: dict[str, Any] = {}
     if autocommit:  # and its prepared reads go to the driver directly (prepared_reads.py)
-        extra = {"isolation_level": "AUTOCOMMIT", "execution_options": {DRIVER_LEVEL: True}}
+        extra = {
+            "isolation_level": "AUTOCOMMIT",
+            "execution_options": {DRIVER_LEVEL: True},
+            # nothing to roll back when a connection returns: it never opens a transaction
+            "pool_reset_on_return": None,
+        }
     engine = create_engine(
         url,
         poolclass=IdleClosingPool,

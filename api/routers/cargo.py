@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from adapters.persistence.unit_of_work import SqlUnitOfWork
-from api.auth import Context, Operator
+from api.auth import Operator
 from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
 from api.models import StoredConditions
 from api.responses import JSONResponse
@@ -73,7 +73,8 @@ def stored(conditions: CargoConditions) -> dict[str, Any]:
         }
     },
 )
-async def add_conditions(request: Request, ctx: Context, _who: Operator) -> JSONResponse:
+async def add_conditions(request: Request, call: Operator) -> JSONResponse:
+    ctx = call.ctx
     try:
         body = json.loads(await request.body(), parse_float=_number)
     except (ValueError, RecursionError) as error:  # RecursionError: BodyLimits stops it first

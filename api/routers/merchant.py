@@ -20,7 +20,7 @@ from adapters.queries.merchant_reads import (
     merchant_order_page,
 )
 from adapters.queries.merchant_states import state_known
-from api.auth import Context, Merchant
+from api.auth import Merchant
 from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
 from api.links import link_for
 from api.merchant_models import (
@@ -60,11 +60,6 @@ def not_found(reference: str) -> ApiError:
     return ApiError(404, f"merchant order {reference} not found")
 
 
-def _merchant(who: Merchant) -> str:
-    assert who.merchant_reference is not None  # the merchant dependency checked it
-    return who.merchant_reference
-
-
 @router.get(
     "/orders/",
     response_model=Paged[MerchantOrderSummary],
@@ -72,17 +67,17 @@ def _merchant(who: Merchant) -> str:
 )
 async def list_merchant_orders(
     request: Request,
-    ctx: Context,
-    who: Merchant,
+    call: Merchant,
     pages: Annotated[PageParams, Depends(page_params)],
     state: State = None,
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
 ) -> JSONResponse:
+    ctx = call.ctx
     found = await ctx.read(
         merchant_order_page,
         ctx.reads,
-        _merchant(who),
+        call.merchant,
         state=state,
         created_from=created_from,
         created_to=created_to,
@@ -99,8 +94,9 @@ async def list_merchant_orders(
 
 
 @router.get("/orders/{reference}/", response_model=MerchantOrderDetail, responses=NOT_FOUND)
-async def get_merchant_order(ctx: Context, who: Merchant, reference: Reference) -> JSONResponse:
-    found = await ctx.read(merchant_order_detail, ctx.reads, reference, _merchant(who))
+async def get_merchant_order(call: Merchant, reference: Reference) -> JSONResponse:
+    ctx = call.ctx
+    found = await ctx.read(merchant_order_detail, ctx.reads, reference, call.merchant)
     if found is None:
         raise not_found(reference)
     return JSONResponse(found)
@@ -141,9 +137,10 @@ def _status_body(event_id: str, status: EventStatus | None) -> dict[str, Any]:
     },
 )
 async def trigger_event(
-    request: Request, ctx: Context, who: Merchant, reference: Reference, body: MerchantEventRequest
+    request: Request, call: Merchant, reference: Reference, body: MerchantEventRequest
 ) -> JSONResponse:
-    merchant = _merchant(who)
+    ctx = call.ctx
+    merchant = call.merchant
     try:
         triggered = await trigger_and_await(
             ctx.engine,
@@ -185,10 +182,9 @@ async def trigger_event(
         }
     },
 )
-def event_status(
-    ctx: Context, who: Merchant, reference: Reference, event_id: uuid.UUID
-) -> JSONResponse:
-    merchant = _merchant(who)
+def event_status(call: Merchant, reference: Reference, event_id: uuid.UUID) -> JSONResponse:
+    ctx = call.ctx
+    merchant = call.merchant
     if merchant_order_events(ctx.reads, reference, merchant) is None:
         raise not_found(reference)
     found = merchant_event_status(ctx.engine, str(event_id), merchant, reference)

@@ -40,11 +40,11 @@ QueueName = Annotated[
 )
 def list_dead_letters(
     request: Request,
-    ctx: Context,
-    _who: Operator,
+    call: Operator,
     pages: Annotated[PageParams, Depends(page_params)],
     queue: QueueName = None,
 ) -> JSONResponse:
+    ctx = call.ctx
     found = dead_letter_page(ctx.engine, queue, offset=pages.offset, limit=pages.limit)
     if queue is not None and found.count == 0 and queue not in PIPELINE_QUEUES:
         # as `oms dlq list QUEUE`: a queue is known when it is the pipeline's or has letters
@@ -62,8 +62,9 @@ def list_dead_letters(
     },
 )
 def replay_dead_letter(
-    ctx: Context, _who: Operator, letter_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+    call: Operator, letter_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> JSONResponse:
+    ctx = call.ctx
     letter = dead_letter_by_id(ctx.engine, letter_id)
     if letter is None:
         raise ApiError(404, f"dead letter {letter_id} not found")
@@ -82,7 +83,8 @@ def replay_dead_letter(
 
 
 @router.get("/queues/", response_model=QueueSnapshot)
-def queues(ctx: Context, _who: Operator) -> JSONResponse:
+def queues(call: Operator) -> JSONResponse:
+    ctx = call.ctx
     return JSONResponse(live_queue_snapshot(ctx.settings.broker_url, ctx.engine))
 
 

@@ -15,7 +15,7 @@ from adapters.persistence.dead_letters import dead_letters, letter_state
 from adapters.queries.history import find_histories
 from adapters.queries.listing import channel_exists, order_summaries
 from adapters.queries.orders import find_orders
-from api.auth import Context, Operator
+from api.auth import Operator
 from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
 from api.models import OrderDocument, OrderHistory, OrderSummary
@@ -41,14 +41,14 @@ Number = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1
 )
 async def list_orders(
     request: Request,
-    ctx: Context,
-    _who: Operator,
+    call: Operator,
     pages: Annotated[PageParams, Depends(page_params)],
     channel: ChannelId = None,
     status: OrderStatusFilter = None,
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
 ) -> JSONResponse:
+    ctx = call.ctx
     found = await ctx.read(
         order_summaries,
         ctx.reads,
@@ -76,9 +76,8 @@ async def list_orders(
         409: {"model": Problem, "description": "the number exists in several channels"},
     },
 )
-async def get_order(
-    ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
-) -> JSONResponse:
+async def get_order(call: Operator, number: Number, channel: ChannelId = None) -> JSONResponse:
+    ctx = call.ctx
     return JSONResponse(await ctx.read(_one, ctx, find_orders, number, channel))
 
 
@@ -91,8 +90,9 @@ async def get_order(
     },
 )
 async def get_order_history(
-    ctx: Context, _who: Operator, number: Number, channel: ChannelId = None
+    call: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
+    ctx = call.ctx
     return JSONResponse(await ctx.read(_one, ctx, find_histories, number, channel))
 
 

@@ -17,7 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.messaging.message_ids import made_here, new_message_id
 from adapters.messaging.publisher import PACKAGING
 from adapters.queries.package_commands import CommandOutcome, command_outcome, package_exists
-from api.auth import Context, Operator
+from api.auth import Operator
+from api.context import ApiContext
 from api.errors import BODY_ERRORS, ERRORS, ApiError, Problem
 from api.links import link_for
 from api.models import CommandAccepted, CommandStatus
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/api/v1", tags=["packages"], responses=ERRORS)
 MAX_ID = 2**63 - 1
 
 
-async def await_outcome(ctx: Context, message_id: str) -> CommandOutcome | None:
+async def await_outcome(ctx: ApiContext, message_id: str) -> CommandOutcome | None:
     return await await_found(ctx, lambda: command_outcome(ctx.engine, message_id))
 
 
@@ -48,11 +49,11 @@ async def await_outcome(ctx: Context, message_id: str) -> CommandOutcome | None:
 )
 async def run_command(
     request: Request,
-    ctx: Context,
-    _who: Operator,
+    call: Operator,
     package_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: PackageCommandBody,
 ) -> Response:
+    ctx = call.ctx
     if not await run_in_threadpool(package_exists, ctx.engine, package_id):
         raise ApiError(404, f"package {package_id} not found")
     message = {"package_id": package_id, **body.model_dump()}
@@ -77,7 +78,8 @@ async def run_command(
     name="command_status",
     responses={404: {"model": Problem, "description": "no outcome, and not published here"}},
 )
-def command_status(ctx: Context, _who: Operator, command_id: uuid.UUID) -> JSONResponse:
+def command_status(call: Operator, command_id: uuid.UUID) -> JSONResponse:
+    ctx = call.ctx
     found = command_outcome(ctx.engine, str(command_id))
     if found is None and not made_here(command_id):
         raise ApiError(404, f"command {command_id} not found")

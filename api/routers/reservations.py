@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from adapters.persistence.merchants import merchant_exists
 from adapters.queries.reservations import reservation_page
-from api.auth import Context, Merchant, Operator
+from api.auth import Merchant, Operator
+from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
 from api.merchant_models import PRINTABLE
 from api.models import ReservationRow
@@ -43,7 +44,7 @@ BOTH: dict[int | str, dict[str, Any]] = {
 
 def _answer(
     request: Request,
-    ctx: Context,
+    ctx: ApiContext,
     pages: PageParams,
     merchant: str | None,
     offer: str | None,
@@ -66,24 +67,21 @@ def _answer(
 @router.get("/reservations/", response_model=Paged[ReservationRow], responses=BOTH)
 def list_reservations(
     request: Request,
-    ctx: Context,
-    _who: Operator,
+    call: Operator,
     pages: Annotated[PageParams, Depends(page_params)],
     merchant: MerchantRef = None,
     offer: Offer = None,
     sku: Sku = None,
 ) -> JSONResponse:
-    return _answer(request, ctx, pages, merchant, offer, sku, filtered=True)
+    return _answer(request, call.ctx, pages, merchant, offer, sku, filtered=True)
 
 
 @router.get("/merchant/reservations/", response_model=Paged[ReservationRow], responses=BOTH)
 def list_merchant_reservations(
     request: Request,
-    ctx: Context,
-    who: Merchant,
+    call: Merchant,
     pages: Annotated[PageParams, Depends(page_params)],
     offer: Offer = None,
     sku: Sku = None,
 ) -> JSONResponse:
-    assert who.merchant_reference is not None  # the merchant dependency checked it
-    return _answer(request, ctx, pages, who.merchant_reference, offer, sku, filtered=False)
+    return _answer(request, call.ctx, pages, call.merchant, offer, sku, filtered=False)

@@ -77,6 +77,9 @@ def test_operator_endpoint_authorization_matrix(
         assert answer.status_code == 401, (who, answer.text)
         assert answer.headers["WWW-Authenticate"] == "Token"
         assert set(answer.json()) == {"detail"}, who
+    # the key before the query: a caller without one learns nothing of the parameters
+    answer = call(api, method, path + "?no_such_parameter=1", body, {})
+    assert answer.status_code == 401, answer.text
     for who, key in (("merchant A", keys.merchant_a), ("merchant B", keys.merchant_b)):
         answer = call(api, method, path, body, token(key))
         assert answer.status_code == 403, (who, answer.text)
