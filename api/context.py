@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 
 from adapters.messaging.confirming_publisher import ConfirmingPublisher
 from adapters.persistence.api_tokens import KeyCache
-from adapters.persistence.engine import make_engine
+from adapters.persistence.async_reads import AsyncReads
+from adapters.persistence.engine import idle_seconds, make_engine
 from adapters.settings import Settings
 from api.health import HealthState
 
@@ -38,6 +39,7 @@ class ApiContext:
     _engine: Engine | None = None
     _reads: Engine | None = None
     _publisher: ConfirmingPublisher | None = None
+    _awaited: AsyncReads | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     keys: KeyCache = field(default_factory=KeyCache)
     health: HealthState | None = None
@@ -90,6 +92,33 @@ class ApiContext:
                 self._publisher = ConfirmingPublisher(self.settings.broker_url, timeout=2.0)
             return self._publisher
 
+    @property
+    def awaited_reads(self) -> AsyncReads | None:
+        """On PostgreSQL, the pool of the reads awaited on the event loop (adapters/queries/
+        awaited.py), made at its first use, on the loop; None on SQLite. Its own budget of
+        OMS_API_DB_CONNECTIONS (adapters/persistence/budget.py)."""
+        if self._awaited is None and self.reads.dialect.name == "postgresql":
+            self._awaited = AsyncReads(
+                self.settings.database_url,
+                size=self.settings.api_db_connections,
+                idle_seconds=idle_seconds(),
+            )
+        return self._awaited
+
+    async def hot_read(
+        self,
+        awaited: Callable[..., Awaitable[T]],
+        threaded: Callable[..., T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        """`awaited(pool, reads engine, *args, **kwargs)` on the event loop (PostgreSQL), else
+        `threaded(reads engine, *args, **kwargs)` on the read executor: the same read."""
+        pool = self.awaited_reads
+        if pool is None:
+            return await self.read(threaded, self.reads, *args, **kwargs)
+        return await awaited(pool, self.reads, *args, **kwargs)
+
     async def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`query(*args, **kwargs)` (a read through adapters/queries: it blocks on PostgreSQL)
         on a thread of this process's read executor, awaited by an `async def` endpoint:
@@ -103,6 +132,9 @@ class ApiContext:
             self.health.stop()
         with self._lock:
             self._executor.shutdown(wait=False, cancel_futures=True)
+            if self._awaited is not None:
+                self._awaited.close()
+                self._awaited = None
             if self._publisher is not None:
                 self._publisher.close()
             if self._engine is not None:

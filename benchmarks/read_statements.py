@@ -51,9 +51,9 @@ def count_statements(database_url: str, reads: list[tuple[str, str]]) -> dict[st
         for path, key in reads:
             asyncio.run(_call(app, path, key))
             ctx.keys = KeyCache()
-            with StatementCounter(ctx.engine, ctx.reads) as looked_up:
+            with StatementCounter(ctx.engine, ctx.reads, ctx.awaited_reads) as looked_up:
                 status, body = asyncio.run(_call(app, path, key))
-            with StatementCounter(ctx.engine, ctx.reads) as cached:
+            with StatementCounter(ctx.engine, ctx.reads, ctx.awaited_reads) as cached:
                 asyncio.run(_call(app, path, key))
             if status != 200:
                 raise SystemExit(f"GET {path} answered {status}: {body[:300]!r}")

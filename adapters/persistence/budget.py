@@ -9,8 +9,10 @@ moment (pool.py keeps it at that and gives idle ones back):
 - ingest, split: only the thread leading a group commit holds one (the others wait for it,
   holding none), plus the marking thread and one dead-letter record at a time;
 - scheduler: its tick, plus the marking thread; outbox sweeper and dead-letter keeper: one;
-- api: per uvicorn worker process, OMS_API_DB_CONNECTIONS for reads (autocommit) and as many for
-  the rest (command outcomes, dead letters, cargo conditions); requests beyond wait, then 503.
+- api: per uvicorn worker process, OMS_API_DB_CONNECTIONS for the reads awaited on the event loop
+  (async_reads.py: merchant order, order, merchant order list), as many for the other reads
+  (autocommit) and as many for the rest (command outcomes, dead letters, cargo conditions);
+  requests beyond wait, then 503.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ THREADED = ("packaging", "report", "poll", "merchant")
 PROCESS_TYPES = (*GROUPED, *THREADED, "scheduler", "outbox", "deadletters", "api")
 MARKS_THREAD = 1  # outbox_relay.PublishedMarks: one UPDATE per flush, on a thread of its own
 GROUP_CONNECTIONS = 1 + MARKS_THREAD + 1  # the leader, the marks, one dead-letter record
-API_ENGINES = 2  # api/context.py: the reads' engine (autocommit) and the other one
+API_ENGINES = 3  # api/context.py: the reads awaited on the loop, the reads' engine, the other
 
 
 def stage_pool(stage: str, threads: int) -> int:

@@ -3,6 +3,7 @@ read once per worker process and database) and the merchant transition log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -84,6 +85,17 @@ class SqlMerchantRepository(ports.MerchantRepository):
 # deployed with a restart of the workers: a process reads each one once per database (engine),
 # not in every unit of work (6 % of a poll worker's CPU read them again at every batch).
 _PROCESSES: WeakKeyDictionary[Engine, dict[str, Process | None]] = WeakKeyDictionary()
+
+
+def cached_processes(engine: Engine, names: Iterable[str]) -> dict[str, Process | None] | None:
+    """The processes by name if every one is in the engine's cache (read once), else None."""
+    cache = _PROCESSES.get(engine)
+    if cache is None:
+        return None
+    try:
+        return {name: cache[name] for name in sorted(names)}
+    except KeyError:
+        return None
 
 
 class SqlMerchantProcessRepository(ports.MerchantProcessRepository):

@@ -86,7 +86,7 @@ class Prepared:
         sql = POSTCOMPILE.sub(members, PLACEHOLDER.sub(number, compiled.string))
         return cls(name, sql, tuple(order))
 
-    def _call(self, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    def call(self, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """The EXECUTE and its arguments. A list value is sent as an integer array literal (the
         statements here take id sets)."""
         arguments = {
@@ -100,7 +100,7 @@ class Prepared:
     def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
         """Execute on this connection, preparing it first if the connection has not yet."""
         done: set[str] = connection.info.setdefault(INFO_KEY, set())
-        call, arguments = self._call(values)
+        call, arguments = self.call(values)
         try:
             if self.name not in done:
                 connection.exec_driver_sql(f"PREPARE {self.name} AS {self.sql}")
@@ -120,7 +120,7 @@ class Prepared:
         way. A driver error is raised as SQLAlchemy's (the API maps those to 503/500), and a
         connection the error shows dead is invalidated, as SQLAlchemy would."""
         done: set[str] = connection.info.setdefault(INFO_KEY, set())
-        call, arguments = self._call(values)
+        call, arguments = self.call(values)
         dbapi = connection.dialect.loaded_dbapi
         cursor = connection.connection.cursor()
         try:

@@ -11,13 +11,18 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from adapters.persistence.async_reads import AsyncReads
+
 
 class StatementCounter:
     """`with StatementCounter(engine, …) as counted: ...; counted.statements` (the SQL texts
-    these engines sent, in order)."""
+    these engines sent, in order). An AsyncReads pool (async_reads.py; None is skipped) counts
+    through its own listeners: its connections are not SQLAlchemy's."""
 
-    def __init__(self, *engines: Engine) -> None:
-        self.engines = list(dict.fromkeys(engines))
+    def __init__(self, *engines: Engine | AsyncReads | None) -> None:
+        found = list(dict.fromkeys(e for e in engines if e is not None))
+        self.engines = [e for e in found if isinstance(e, Engine)]
+        self.pools = [e for e in found if isinstance(e, AsyncReads)]
         self.statements: list[str] = []
 
     @property
@@ -30,6 +35,8 @@ class StatementCounter:
     def __enter__(self) -> StatementCounter:
         for engine in self.engines:
             event.listen(engine, "before_cursor_execute", self._seen)
+        for pool in self.pools:
+            pool.listeners.append(self.statements.append)
         return self
 
     def __exit__(
@@ -40,3 +47,5 @@ class StatementCounter:
     ) -> None:
         for engine in self.engines:
             event.remove(engine, "before_cursor_execute", self._seen)
+        for pool in self.pools:
+            pool.listeners.remove(self.statements.append)

@@ -8,6 +8,7 @@ Never the write side's aggregates; the processes come from their per-engine cach
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -110,9 +111,19 @@ def merchant_order_detail(
         rows = DETAIL_ROWS.rows(
             connection, {"reference": reference, "merchant": merchant_reference}
         )
-        if not rows or len({row.mo_id for row in rows}) != 1:
+        if not one_merchant_order(rows):
             return None
         processes = _processes(connection, {row.process for row in rows})
+    return detail_document(rows, processes)
+
+
+def one_merchant_order(rows: Sequence[Any]) -> bool:
+    """DETAIL_ROWS found the merchant order, in one channel only."""
+    return bool(rows) and len({row.mo_id for row in rows}) == 1
+
+
+def detail_document(rows: Sequence[Any], processes: dict[str, Process | None]) -> dict[str, Any]:
+    """The merchant order's document from DETAIL_ROWS's rows."""
     head = rows[0]
     marketplace = is_marketplace_type(head.channel_type)
     status = None if head.package_status is None else PackageStatus(head.package_status)
@@ -289,22 +300,64 @@ def merchant_order_page(
     currency, created_at, `states`, `manual_events`, totals. `state` keeps the merchant orders
     with at least one item in that state (the state is among their `states`). Two statements:
     the count, then the page's merchant orders with their items' states."""
-    counted, page = _list_statements(state is not None, created_from is not None,
-                                     created_to is not None, limit, offset == 0)  # fmt: skip
-    params: dict[str, Any] = {"merchant": merchant_reference}
-    for name, value in (("state", state), ("created_from", created_from),
-                        ("created_to", created_to)):  # fmt: skip
-        if value is not None:
-            params[name] = value
-    key = (id(engine), tuple(sorted(params.items())))
+    query = PageQuery.of(merchant_reference, state, created_from, created_to, offset, limit)
+    key = (id(engine), query.count_key)
     with engine.connect() as connection:
         count = _recent_counts.get(key)
         if count is None:
-            count = int(counted.rows(connection, params)[0][0])
+            count = int(query.counted.rows(connection, query.params)[0][0])
             _recent_counts.put(key, count)
-        paging = {"offset": offset} if offset else {}
-        rows = page.rows(connection, {**params, **paging}) if count else []
+        rows = query.page.rows(connection, query.page_params) if count else []
         processes = _processes(connection, {r.process for r in rows if r.process is not None})
+    return page_of(count, rows, processes)
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """A merchant order list page's two statements and their values."""
+
+    counted: ReadStatement
+    page: ReadStatement
+    params: dict[str, Any]
+    page_params: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        merchant_reference: str,
+        state: str | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> PageQuery:
+        counted, page = _list_statements(state is not None, created_from is not None,
+                                         created_to is not None, limit, offset == 0)  # fmt: skip
+        params: dict[str, Any] = {"merchant": merchant_reference}
+        for name, value in (("state", state), ("created_from", created_from),
+                            ("created_to", created_to)):  # fmt: skip
+            if value is not None:
+                params[name] = value
+        paging = {"offset": offset} if offset else {}
+        return cls(counted, page, params, {**params, **paging})
+
+    @property
+    def count_key(self) -> tuple[Any, ...]:
+        return tuple(sorted(self.params.items()))
+
+
+def recent_count(key: tuple[Any, ...]) -> int | None:
+    return _recent_counts.get(key)
+
+
+def remember_count(key: tuple[Any, ...], count: int) -> None:
+    _recent_counts.put(key, count)
+
+
+def page_of(
+    count: int, rows: Sequence[Any], processes: dict[str, Process | None]
+) -> MerchantOrderPage:
+    """The page from its count and the page statement's rows."""
     merchant_orders: dict[int, Any] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}
     for row in rows:

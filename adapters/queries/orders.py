@@ -190,27 +190,45 @@ def find_orders(engine: Engine, key: str, channel_id: int | None) -> list[dict[s
     """The documents of the orders the key names (one per channel unless a channel is given),
     by channel id. One statement on PostgreSQL (the expenses as JSON on each row), two
     elsewhere; the connection is returned before the caller serialises."""
+    statement, params = order_values(key, channel_id)
+    with engine.connect() as connection:
+        rows = statement.rows(connection, params)
+        if not rows:
+            return []
+        by_order = by_order_of(rows)
+        spent: dict[int, list[Any]] = {}
+        if connection.dialect.name == "postgresql":  # on each row, as JSON
+            spent = expenses_on_rows(by_order)
+        else:
+            for expense in connection.execute(EXPENSE_ROWS, {"order_ids": list(by_order)}):
+                spent.setdefault(expense.order_id, []).append(expense)
+        processes = _processes(connection, process_names(rows))
+    return [document(found, spent.get(i, []), processes) for i, found in by_order.items()]
+
+
+def order_values(key: str, channel_id: int | None) -> tuple[ReadStatement, dict[str, Any]]:
+    """The statement that reads the orders a key names, and its values."""
     params: dict[str, Any] = {"key": key}
     if channel_id is not None:
         params["channel_id"] = channel_id
-    with engine.connect() as connection:
-        rows = ORDER_ROWS[channel_id is not None].rows(connection, params)
-        if not rows:
-            return []
-        ids = list(dict.fromkeys(row.order_id for row in rows))
-        by_order: dict[int, list[Any]] = {}
-        for row in rows:
-            by_order.setdefault(row.order_id, []).append(row)
-        spent: dict[int, list[Any]] = {}
-        if connection.dialect.name == "postgresql":  # on each row, as JSON
-            for i in ids:
-                spent[i] = [SimpleNamespace(**e) for e in by_order[i][0].expenses]
-        else:
-            for expense in connection.execute(EXPENSE_ROWS, {"order_ids": ids}):
-                spent.setdefault(expense.order_id, []).append(expense)
-        names = sorted({row.process for row in rows if row.process is not None})
-        processes = _processes(connection, names)
-    return [document(by_order[i], spent.get(i, []), processes) for i in ids]
+    return ORDER_ROWS[channel_id is not None], params
+
+
+def by_order_of(rows: Sequence[Any]) -> dict[int, list[Any]]:
+    """ORDER_ROWS's rows by order id, in the order read."""
+    by_order: dict[int, list[Any]] = {}
+    for row in rows:
+        by_order.setdefault(row.order_id, []).append(row)
+    return by_order
+
+
+def expenses_on_rows(by_order: dict[int, list[Any]]) -> dict[int, list[Any]]:
+    """PostgreSQL's ORDER_ROWS carry each order's expenses as JSON on every row."""
+    return {i: [SimpleNamespace(**e) for e in rows[0].expenses] for i, rows in by_order.items()}
+
+
+def process_names(rows: Sequence[Any]) -> list[str]:
+    return sorted({row.process for row in rows if row.process is not None})
 
 
 def _processes(connection: Connection, names: list[str]) -> dict[str, Process | None]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from adapters.messaging.message_ids import made_here
+from adapters.queries import awaited
 from adapters.queries.merchant_event_status import EventStatus, merchant_event_status
 from adapters.queries.merchant_reads import (
     merchant_order_detail,
@@ -74,9 +75,9 @@ async def list_merchant_orders(
     created_to: CreatedTo = None,
 ) -> JSONResponse:
     ctx = call.ctx
-    found = await ctx.read(
+    found = await ctx.hot_read(
+        awaited.merchant_order_page,
         merchant_order_page,
-        ctx.reads,
         call.merchant,
         state=state,
         created_from=created_from,
@@ -96,7 +97,9 @@ async def list_merchant_orders(
 @router.get("/orders/{reference}/", response_model=MerchantOrderDetail, responses=NOT_FOUND)
 async def get_merchant_order(call: Merchant, reference: Reference) -> JSONResponse:
     ctx = call.ctx
-    found = await ctx.read(merchant_order_detail, ctx.reads, reference, call.merchant)
+    found = await ctx.hot_read(
+        awaited.merchant_order_detail, merchant_order_detail, reference, call.merchant
+    )
     if found is None:
         raise not_found(reference)
     return JSONResponse(found)

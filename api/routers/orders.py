@@ -5,13 +5,13 @@ package number or a merchant order reference."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import Engine
 
 from adapters.persistence.dead_letters import dead_letters, letter_state
+from adapters.queries import awaited
 from adapters.queries.history import find_histories
 from adapters.queries.listing import channel_exists, order_summaries
 from adapters.queries.orders import find_orders
@@ -78,7 +78,8 @@ async def list_orders(
 )
 async def get_order(call: Operator, number: Number, channel: ChannelId = None) -> JSONResponse:
     ctx = call.ctx
-    return JSONResponse(await ctx.read(_one, ctx, find_orders, number, channel))
+    views = await ctx.hot_read(awaited.find_orders, find_orders, number, channel)
+    return JSONResponse(await _one(ctx, views, number, channel))
 
 
 @router.get(
@@ -93,19 +94,17 @@ async def get_order_history(
     call: Operator, number: Number, channel: ChannelId = None
 ) -> JSONResponse:
     ctx = call.ctx
-    return JSONResponse(await ctx.read(_one, ctx, find_histories, number, channel))
+    views = await ctx.read(find_histories, ctx.reads, number, channel)
+    return JSONResponse(await _one(ctx, views, number, channel))
 
 
-def _one(
-    ctx: ApiContext,
-    find: Callable[[Engine, str, int | None], list[dict[str, Any]]],
-    number: str,
-    channel: int | None,
+async def _one(
+    ctx: ApiContext, views: list[dict[str, Any]], number: str, channel: int | None
 ) -> dict[str, Any]:
-    """The one view `find` gives of the order (on the read executor: it reads PostgreSQL)."""
-    views = find(ctx.reads, number, channel)
+    """The one view of the order there is (404 naming its dead letters if none, 409 if the
+    number is in several channels)."""
     if not views:
-        detail = _dead_lettered(ctx.engine, number, channel)
+        detail = await ctx.read(_dead_lettered, ctx.engine, number, channel)
         raise ApiError(404, f"order {number} not found" + detail)
     if len(views) > 1:
         channels = ", ".join(str(v["channel"]["id"]) for v in views)

@@ -40,7 +40,7 @@ class App:
         self.operator, self.merchant = operator, merchant
 
     def get(self, path: str, key: str) -> tuple[Any, list[str]]:
-        with StatementCounter(self.ctx.engine, self.ctx.reads) as counted:
+        with StatementCounter(self.ctx.engine, self.ctx.reads, self.ctx.awaited_reads) as counted:
             answer = self.client.get(path, headers={"Authorization": f"Token {key}"})
         assert answer.status_code == 200, answer.text
         return answer.json(), counted.statements

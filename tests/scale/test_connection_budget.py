@@ -92,7 +92,8 @@ def test_budget_per_process_type_follows_the_threads() -> None:
     settings = Settings(worker_threads=8, group_threads=32, api_db_connections=4)
     assert per_process("packaging", settings) == 9  # every thread, and the marking thread
     assert per_process("ingest", settings) == 3  # the group's leader, the marks, a dead letter
-    assert per_process("api", settings, api_workers=2) == 16  # reads' engine and the other
+    # the awaited reads' pool, the reads' engine and the other one
+    assert per_process("api", settings, api_workers=2) == 24
     assert stage_pool("split", 1) == 2
     lines = {line.kind: line for line in stack(settings, parse_scale("ingest=2,packaging=3"))}
     assert [*lines] == list(PROCESS_TYPES)
@@ -133,7 +134,7 @@ def test_oms_db_connections_prints_the_stack_against_the_server(
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     assert rows["ingest"] == ["3", "2", "6"]
     assert rows["packaging"] == ["5", "1", "5"]
-    assert rows["api"] == ["8", "1", "8"]
-    assert rows["stack"] == ["44"]  # 6 + 6 + 4 x 5 + 2 + 1 + 1 + 8
+    assert rows["api"] == ["12", "1", "12"]
+    assert rows["stack"] == ["48"]  # 6 + 6 + 4 x 5 + 2 + 1 + 1 + 12
     assert "server: max_connections" in out
     assert code == (0 if "fits:" in out else 1)

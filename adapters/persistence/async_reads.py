@@ -1,0 +1,251 @@
+"""The API's hot reads awaited on the event loop, without a thread (issue 22): psycopg2
+connections in asynchronous mode (`async_=1`; the event loop waits on their socket, as aiopg
+does), in a pool that is a budget like the others (spec 13): at most `size` connections, opened
+when a read needs one, closed once idle for `idle_seconds`.
+
+Why: a read run on a thread of an executor cost the API process twice its own CPU (in process,
+the merchant order read's statement and document: 150 µs on the calling thread, 320-435 µs
+through `run_in_executor`, the difference spent handing the GIL between the loop and the read
+threads around every libpq call). The rows are psycopg2's, with the typecasters SQLAlchemy's
+psycopg2 dialect registers on its connections (UUIDs), so a document built from them is the one
+the synchronous read builds (tests/api/test_read_path.py compares them).
+
+A statement is a prepared read's (prepared_reads.ReadStatement): PREPAREd once per connection,
+then EXECUTEd, as on the synchronous read engine; with prepared statements off (PgBouncer in
+transaction pooling, spec 13) the same SQL is sent as itself. Driver errors are raised as
+SQLAlchemy's (the API maps a database that does not answer to 503); a connection that failed,
+or whose read was cancelled mid-statement (a client gone), is closed, never reused."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from adapters.persistence.prepared import Prepared, enabled, heal
+from adapters.persistence.prepared_reads import ReadStatement
+from adapters.settings import database_url_with_driver
+
+NUMBERED = re.compile(r"\$(\d+)")
+
+
+class _Connection:
+    """One asynchronous psycopg2 connection and what it has prepared."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.prepared: set[str] = set()
+        self.idle_since = time.monotonic()
+        self.prepare = enabled()  # OMS_PREPARED_STATEMENTS, read once per connection
+
+
+async def _wait(raw: Any) -> None:
+    """Until the connection's current operation is done, waiting on its socket."""
+    loop = asyncio.get_running_loop()
+    while True:
+        state = raw.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return
+        ready = loop.create_future()
+        fd = raw.fileno()
+        if state == psycopg2.extensions.POLL_READ:
+            loop.add_reader(fd, _done, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+        elif state == psycopg2.extensions.POLL_WRITE:
+            loop.add_writer(fd, _done, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_writer(fd)
+        else:  # pragma: no cover  (psycopg2 raises on POLL_ERROR itself)
+            raise psycopg2.OperationalError(f"unexpected poll state {state}")
+
+
+def _done(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
+
+
+def _unprepared(prepared: Prepared) -> str:
+    """The prepared statement's SQL with psycopg2's named placeholders instead of $n."""
+    escaped = prepared.sql.replace("%", "%%")
+    return NUMBERED.sub(lambda m: f"%({prepared.parameters[int(m.group(1)) - 1]})s", escaped)
+
+
+class AsyncReads:
+    """A pool of asynchronous connections for one event loop (one per API worker process)."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        size: int,
+        idle_seconds: float,
+        connect_timeout: float = 2.0,
+        pool_timeout: float = 5.0,
+    ) -> None:
+        url = make_url(database_url_with_driver(database_url))
+        self._connect_args: dict[str, Any] = {
+            key: value
+            for key, value in {
+                "host": url.host,
+                "port": url.port,
+                "user": url.username,
+                "password": url.password,
+                "dbname": url.database,
+                **url.query,
+            }.items()
+            if value is not None
+        }
+        self._connect_args["application_name"] = "oms"
+        self.size = max(1, size)
+        self.idle_seconds = idle_seconds
+        self.connect_timeout = connect_timeout
+        self.pool_timeout = pool_timeout
+        self._idle: list[_Connection] = []  # most recently used last (LIFO)
+        self._open = 0
+        self._slots: asyncio.Semaphore | None = None
+        self._reaper: asyncio.TimerHandle | None = None
+        self._types: dict[tuple[str, ...], type[Any]] = {}
+        # called with each statement's SQL as it is sent (statement_count.StatementCounter)
+        self.listeners: list[Callable[[str], None]] = []
+
+    def _row_type(self, names: tuple[str, ...]) -> type[Any]:
+        """Rows read by name and position, like the synchronous read's (prepared_reads.py)."""
+        found = self._types.get(names)
+        if found is None:
+            found = self._types[names] = namedtuple("Row", names, rename=True)
+        return found
+
+    @property
+    def open_connections(self) -> int:
+        return self._open
+
+    async def rows(self, statement: ReadStatement, values: Mapping[str, Any]) -> Sequence[Any]:
+        """The statement's rows, read by name and position like the synchronous read's."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.pool_timeout)
+        except TimeoutError:
+            raise PoolTimeout(
+                f"no read connection free in {self.pool_timeout:.0f} s ({self.size} in use)"
+            ) from None
+        try:
+            connection = await self._checkout()
+            try:
+                names, found = await self._run(connection, statement.prepared(), values)
+            except BaseException:
+                self._discard(connection)
+                raise
+            self._checkin(connection)
+        finally:
+            self._slots.release()
+        make = self._row_type(names)._make
+        return [make(row) for row in found]
+
+    async def _run(
+        self, connection: _Connection, prepared: Prepared, values: Mapping[str, Any]
+    ) -> tuple[tuple[str, ...], list[Any]]:
+        call, arguments = prepared.call(values)
+        cursor = connection.raw.cursor()
+        try:
+            if not connection.prepare:
+                self._heard(_unprepared(prepared))
+                cursor.execute(_unprepared(prepared), arguments)
+            else:
+                if prepared.name not in connection.prepared:
+                    self._heard(f"PREPARE {prepared.name} AS {prepared.sql}")
+                    cursor.execute(f"PREPARE {prepared.name} AS {prepared.sql}")
+                    await _wait(connection.raw)
+                    connection.prepared.add(prepared.name)
+                self._heard(call)
+                cursor.execute(call, arguments)
+            await _wait(connection.raw)
+            names = tuple(column[0] for column in cursor.description)
+            return names, cursor.fetchall()
+        except psycopg2.Error as error:
+            wrapped = DBAPIError.instance(
+                call, None, error, psycopg2.Error, hide_parameters=True,
+                connection_invalidated=bool(connection.raw.closed),
+            )  # fmt: skip
+            heal(connection.prepared, prepared.name, wrapped)
+            raise wrapped from error
+        finally:
+            cursor.close()
+
+    def _heard(self, sql: str) -> None:
+        for listener in self.listeners:
+            listener(sql)
+
+    async def _checkout(self) -> _Connection:
+        if self._idle:
+            return self._idle.pop()
+        self._open += 1
+        try:
+            raw = psycopg2.connect(async_=1, **self._connect_args)
+            await asyncio.wait_for(_wait(raw), self.connect_timeout)
+        except BaseException as error:
+            self._open -= 1
+            if isinstance(error, TimeoutError | psycopg2.Error):
+                raise DBAPIError.instance(
+                    "connect", None, error, psycopg2.Error, hide_parameters=True
+                ) from error
+            raise
+        psycopg2.extras.register_uuid(None, raw)  # as SQLAlchemy's psycopg2 dialect does
+        return _Connection(raw)
+
+    def _checkin(self, connection: _Connection) -> None:
+        if connection.raw.closed:
+            self._discard(connection)
+            return
+        connection.idle_since = time.monotonic()
+        self._idle.append(connection)
+        if self.idle_seconds > 0 and self._reaper is None:
+            loop = asyncio.get_running_loop()
+            self._reaper = loop.call_later(self.idle_seconds, self._reap)
+
+    def _discard(self, connection: _Connection) -> None:
+        self._open -= 1
+        with contextlib.suppress(psycopg2.Error):
+            connection.raw.close()
+
+    def _reap(self) -> None:
+        """Close the connections idle for idle_seconds; come back while any stay open."""
+        self._reaper = None
+        now = time.monotonic()
+        keep = []
+        for connection in self._idle:
+            if now - connection.idle_since >= self.idle_seconds:
+                self._discard(connection)
+            else:
+                keep.append(connection)
+        self._idle = keep
+        if keep:
+            loop = asyncio.get_running_loop()
+            oldest = min(c.idle_since for c in keep)
+            self._reaper = loop.call_later(oldest + self.idle_seconds - now, self._reap)
+
+    def close(self) -> None:
+        """Close the idle connections (at the process's end; reads in flight close theirs)."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        for connection in self._idle:
+            self._discard(connection)
+        self._idle = []
+        self._slots = None  # bound to this loop; a later use (tests) makes one on its own

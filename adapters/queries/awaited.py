@@ -1,0 +1,86 @@
+"""The API's three hottest reads — a merchant order, an order, a page of a merchant's merchant
+orders — awaited on the event loop through the asynchronous read pool
+(adapters/persistence/async_reads.py), no thread between. The same statements and the same
+document-building functions as the synchronous reads beside them (merchant_reads.py, orders.py),
+which `oms show`, the web pages and the other endpoints use: only the waiting differs. PostgreSQL
+only (the pool is psycopg2's); on SQLite the API runs the synchronous reads on its executor."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from adapters.persistence.async_reads import AsyncReads
+from adapters.persistence.merchants import SqlMerchantProcessRepository, cached_processes
+from adapters.queries import merchant_reads, orders
+from domain.merchant_oms import Process
+
+
+async def _processes(engine: Engine, names: set[str] | list[str]) -> dict[str, Process | None]:
+    """The merchant processes by name, from the per-engine cache; the first read of one (once
+    per process and name) on a thread, on the synchronous read engine."""
+    found = cached_processes(engine, names)
+    if found is not None:
+        return found
+
+    def load() -> dict[str, Process | None]:
+        with engine.connect() as connection:
+            return _load(connection, names)
+
+    return await asyncio.to_thread(load)
+
+
+def _load(connection: Connection, names: set[str] | list[str]) -> dict[str, Process | None]:
+    repository = SqlMerchantProcessRepository(connection)
+    return {name: repository.get(name) for name in sorted(names)}
+
+
+async def merchant_order_detail(
+    reads: AsyncReads, engine: Engine, reference: str, merchant_reference: str
+) -> dict[str, Any] | None:
+    """As merchant_reads.merchant_order_detail."""
+    values = {"reference": reference, "merchant": merchant_reference}
+    rows = await reads.rows(merchant_reads.DETAIL_ROWS, values)
+    if not merchant_reads.one_merchant_order(rows):
+        return None
+    processes = await _processes(engine, {row.process for row in rows})
+    return merchant_reads.detail_document(rows, processes)
+
+
+async def find_orders(
+    reads: AsyncReads, engine: Engine, key: str, channel_id: int | None
+) -> list[dict[str, Any]]:
+    """As orders.find_orders on PostgreSQL (the expenses on each row)."""
+    statement, values = orders.order_values(key, channel_id)
+    rows = await reads.rows(statement, values)
+    if not rows:
+        return []
+    by_order = orders.by_order_of(rows)
+    spent = orders.expenses_on_rows(by_order)
+    processes = await _processes(engine, orders.process_names(rows))
+    return [orders.document(found, spent.get(i, []), processes) for i, found in by_order.items()]
+
+
+async def merchant_order_page(
+    reads: AsyncReads, engine: Engine, merchant_reference: str, **filters: Any
+) -> merchant_reads.MerchantOrderPage:
+    """As merchant_reads.merchant_order_page (`state`, `created_from`, `created_to`, `offset`,
+    `limit`), the large counts kept a second as there."""
+    query = merchant_reads.PageQuery.of(
+        merchant_reference,
+        filters.get("state"),
+        filters.get("created_from"),
+        filters.get("created_to"),
+        filters.get("offset", 0),
+        filters.get("limit", 20),
+    )
+    key = (id(reads), query.count_key)
+    count = merchant_reads.recent_count(key)
+    if count is None:
+        count = int((await reads.rows(query.counted, query.params))[0][0])
+        merchant_reads.remember_count(key, count)
+    rows = await reads.rows(query.page, query.page_params) if count else []
+    names = {r.process for r in rows if r.process is not None}
+    return merchant_reads.page_of(count, rows, await _processes(engine, names))
