@@ -3,9 +3,12 @@ served in the same run (benchmarks/api_floor.py: the same body from a handler th
 nothing), with p99 and non-2xx answers, and the SQL statements each read sends.
 
 On a database and vhost of its own (cli/scratch.py, removed at the end): N orders
-(benchmarks/api_seed.py), a merchant key and an operator key, `oms api --workers W` and the
-floor on W uvicorn workers, both up for the whole run. For each read and round: wrk on the API,
-then wrk on the floor (`wrk -tT -cC -dDs --latency`, default -t2 -c16 -d10s). The figures are
+(benchmarks/api_seed.py), a merchant key and an operator key, `oms api` on W workers and the
+floor on W uvicorn workers, both up for the whole run: each as W servers of one worker, with one
+wrk per server sent its share of the threads and connections (benchmarks/wrk.py,
+`run_wrk_across`: one server of W workers handed most of wrk's keep-alive connections to one
+worker in a third of the rounds). For each read and round: wrk on the API, then wrk on the floor
+(`wrk -tT -cC -dDs --latency` in all, default -t2 -c16 -d10s). The figures are
 the medians of the rounds; the ratio is the median of each round's ratio. wrk is Debian's
 package `wrk` (apt-get install wrk); without it the benchmark says so and stops."""
 
@@ -22,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -34,7 +37,7 @@ from benchmarks.api_floor import BODIES
 from benchmarks.api_load import api_server, wait_answering
 from benchmarks.api_seed import Seeded, seed
 from benchmarks.read_statements import count_statements
-from benchmarks.wrk import Load, require_wrk, run_wrk
+from benchmarks.wrk import Load, require_wrk, run_wrk_across
 from cli.scratch import announce, scratch_services
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +70,15 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def servers(
+    count: int, start: Callable[[], contextlib.AbstractContextManager[str]]
+) -> Iterator[list[str]]:
+    """`count` servers from `start` (each one worker), up together, stopped together."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(start()) for _ in range(count)]
 
 
 @contextlib.contextmanager
@@ -160,15 +172,20 @@ def bench_api(
             statements = count_statements(scratch.database_url, [(r.path, r.key) for r in chosen])
         else:
             print(f"the API of {tree}; statements not counted", flush=True)
-        with api_server(scratch.database_url, scratch.broker_url, workers, tree) as url:
-            bodies = {read.path.split("?")[0]: _body(url, read) for read in chosen}
+
+        def one_api() -> contextlib.AbstractContextManager[str]:
+            return api_server(scratch.database_url, scratch.broker_url, 1, tree)
+
+        with servers(workers, one_api) as urls:
+            bodies = {read.path.split("?")[0]: _body(urls[0], read) for read in chosen}
             with tempfile.TemporaryDirectory(prefix="oms-bench-api-") as folder:
                 path = Path(folder) / "bodies.json"
                 path.write_text(json.dumps(bodies), "utf-8")
-                with floor_server(path, workers) as floor:
+                with servers(workers, lambda: floor_server(path, 1)) as floors:
                     print(
-                        f"oms api --workers {workers} at {url}, the floor at {floor}; "
-                        f"wrk -t{threads} -c{connections} -d{seconds}s, {rounds} round(s)",
+                        f"oms api on {workers} worker(s) at {', '.join(urls)}, the floor at "
+                        f"{', '.join(floors)} (one server per worker, one wrk each); "
+                        f"wrk -t{threads} -c{connections} -d{seconds}s in all, {rounds} round(s)",
                         flush=True,
                     )
                     results = []
@@ -176,8 +193,8 @@ def bench_api(
                         runs = []
                         for _ in range(rounds):
                             load = dict(threads=threads, connections=connections, seconds=seconds)
-                            api = run_wrk(url + read.path, read.key, **load)
-                            base = run_wrk(floor + read.path, read.key, **load)
+                            api = run_wrk_across([u + read.path for u in urls], read.key, **load)
+                            base = run_wrk_across([f + read.path for f in floors], read.key, **load)
                             runs.append((api, base))
                         results.append((read, runs))
     return report(results, statements)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.wrk import INSTALL, parse
+from benchmarks.wrk import INSTALL, combined, parse
 from tests.e2e.isolation import database_exists, oms, scratch_names, vhost_exists
 
 WRK_REPORT = """Running 10s test @ http://127.0.0.1:8000/api/v1/orders/X/
@@ -38,6 +38,17 @@ def test_wrk_report_is_parsed() -> None:
     assert load.non_2xx == 7 and load.socket_errors == 3
     assert parse(WRK_REPORT.replace("18.40ms", "1.02s")).p99_ms == pytest.approx(1020.0)
     assert parse(WRK_REPORT.replace("5.38ms", "912.00us")).p50_ms == pytest.approx(0.912)
+
+
+def test_loads_run_at_once_combine_as_one() -> None:
+    """One wrk per single-worker server: the rates and counts add up, the latencies are the
+    worst of them (an upper bound on the whole's percentiles)."""
+    one = parse(WRK_REPORT)
+    other = parse(WRK_REPORT.replace("2708.44", "1291.56").replace("18.40ms", "31.00ms"))
+    both = combined([one, other])
+    assert both.requests_per_second == pytest.approx(4000.0)
+    assert both.requests == 2 * 27103 and both.non_2xx == 14 and both.socket_errors == 6
+    assert both.p99_ms == pytest.approx(31.0) and both.p50_ms == pytest.approx(5.38)
 
 
 def test_without_wrk_it_says_how_to_install_it(tmp_path: Path) -> None:
