@@ -5,9 +5,10 @@ TrustedHosts guard (api/guards.py) has already checked against OMS_API_ALLOWED_H
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Request
+from starlette.datastructures import MultiDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import context_of
@@ -28,8 +29,12 @@ def link_for(request: Request, name: str, **params: Any) -> str:
 
 
 def this_page(request: Request, **query: Any) -> str:
-    """This request's URL with some query parameters replaced (the others kept)."""
-    return absolute(request, request.url.path, request.url.include_query_params(**query).query)
+    """This request's URL with some query parameters replaced (the others kept, in order): as
+    Starlette's `URL.include_query_params`, from the query the request already parsed (the
+    list endpoints' two links re-parsed and rebuilt the URL: 15 % of a list request's Python)."""
+    params = MultiDict(request.query_params.multi_items())
+    params.update({str(key): str(value) for key, value in query.items()})
+    return absolute(request, request.url.path, urlencode(params.multi_items()))
 
 
 class PublicRedirects:
