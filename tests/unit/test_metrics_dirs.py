@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +26,16 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def sleeper(processes: list[subprocess.Popen[bytes]], *argv: str) -> int:
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv])
+    """A process whose command line is `argv`, once it shows it: between fork and exec its
+    /proc cmdline is still this test's (a loaded run swept a live group's folder then)."""
+    command = [sys.executable, "-c", "import time; time.sleep(60)", *argv]
+    process = subprocess.Popen(command)
     processes.append(process)
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while cmdline.read_bytes().split(b"\0")[: len(command)] != [c.encode() for c in command]:
+        assert time.monotonic() < deadline, "the sleeper did not start"
+        time.sleep(0.01)
     return process.pid
 
 
