@@ -25,11 +25,11 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.limit
 
 
-async def page_params(
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="results per page")] = 20,
-) -> PageParams:
-    return PageParams(page=page, limit=limit)
+# a list endpoint's own query parameters (not a dependency: FastAPI's solving of one costs a
+# merchant order list request 9 % of its Python), last in its signature
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="results per page")]
+
 
 
 class Paged(BaseModel, Generic[T]):

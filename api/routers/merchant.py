@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from adapters.messaging.message_ids import made_here
 from adapters.queries import awaited
@@ -32,7 +32,7 @@ from api.merchant_models import (
     MerchantOrderDetail,
     MerchantOrderSummary,
 )
-from api.pagination import Paged, PageParams, page_params, paged
+from api.pagination import Limit, Page, Paged, PageParams, paged
 from api.params import CreatedFrom, CreatedTo
 from api.responses import JSONResponse
 from flows.merchant_events import MerchantOrderNotFound, UnknownEvent, trigger_and_await
@@ -69,12 +69,13 @@ def not_found(reference: str) -> ApiError:
 async def list_merchant_orders(
     request: Request,
     call: Merchant,
-    pages: Annotated[PageParams, Depends(page_params)],
     state: State = None,
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
+    page: Page = 1,
+    limit: Limit = 20,
 ) -> JSONResponse:
-    ctx = call.ctx
+    ctx, pages = call.ctx, PageParams(page=page, limit=limit)
     found = await ctx.hot_read(
         awaited.merchant_order_page,
         merchant_order_page,

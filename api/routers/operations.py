@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
@@ -21,7 +21,7 @@ from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
 from api.health import HealthState
 from api.models import DeadLetter, Health, QueueSnapshot, Replayed
-from api.pagination import Paged, PageParams, page_params, paged
+from api.pagination import Limit, Page, Paged, PageParams, paged
 from api.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["operations"], responses=ERRORS)
@@ -41,10 +41,11 @@ QueueName = Annotated[
 def list_dead_letters(
     request: Request,
     call: Operator,
-    pages: Annotated[PageParams, Depends(page_params)],
     queue: QueueName = None,
+    page: Page = 1,
+    limit: Limit = 20,
 ) -> JSONResponse:
-    ctx = call.ctx
+    ctx, pages = call.ctx, PageParams(page=page, limit=limit)
     found = dead_letter_page(ctx.engine, queue, offset=pages.offset, limit=pages.limit)
     if queue is not None and found.count == 0 and queue not in PIPELINE_QUEUES:
         # as `oms dlq list QUEUE`: a queue is known when it is the pipeline's or has letters

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Engine
 
 from adapters.persistence.dead_letters import dead_letters, letter_state
@@ -19,7 +19,7 @@ from api.auth import Operator
 from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
 from api.models import OrderDocument, OrderHistory, OrderSummary
-from api.pagination import Paged, PageParams, page_params, paged
+from api.pagination import Limit, Page, Paged, PageParams, paged
 from api.params import CreatedFrom, CreatedTo, OrderStatusFilter
 from api.responses import JSONResponse
 
@@ -42,13 +42,14 @@ Number = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1
 async def list_orders(
     request: Request,
     call: Operator,
-    pages: Annotated[PageParams, Depends(page_params)],
     channel: ChannelId = None,
     status: OrderStatusFilter = None,
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
+    page: Page = 1,
+    limit: Limit = 20,
 ) -> JSONResponse:
-    ctx = call.ctx
+    ctx, pages = call.ctx, PageParams(page=page, limit=limit)
     found = await ctx.read(
         order_summaries,
         ctx.reads,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from adapters.persistence.merchants import merchant_exists
 from adapters.queries.reservations import reservation_page
@@ -17,7 +17,7 @@ from api.context import ApiContext
 from api.errors import ERRORS, ApiError, Problem
 from api.merchant_models import PRINTABLE
 from api.models import ReservationRow
-from api.pagination import Paged, PageParams, page_params, paged
+from api.pagination import Limit, Page, Paged, PageParams, paged
 from api.responses import JSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"], responses=ERRORS)
@@ -68,11 +68,13 @@ def _answer(
 def list_reservations(
     request: Request,
     call: Operator,
-    pages: Annotated[PageParams, Depends(page_params)],
     merchant: MerchantRef = None,
     offer: Offer = None,
     sku: Sku = None,
+    page: Page = 1,
+    limit: Limit = 20,
 ) -> JSONResponse:
+    pages = PageParams(page=page, limit=limit)
     return _answer(request, call.ctx, pages, merchant, offer, sku, filtered=True)
 
 
@@ -80,8 +82,10 @@ def list_reservations(
 def list_merchant_reservations(
     request: Request,
     call: Merchant,
-    pages: Annotated[PageParams, Depends(page_params)],
     offer: Offer = None,
     sku: Sku = None,
+    page: Page = 1,
+    limit: Limit = 20,
 ) -> JSONResponse:
+    pages = PageParams(page=page, limit=limit)
     return _answer(request, call.ctx, pages, call.merchant, offer, sku, filtered=False)
