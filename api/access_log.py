@@ -1,10 +1,13 @@
 """The access log: one JSON line per request with method, path, status and milliseconds; no
 headers (the key), no query string. It wraps every other layer (guards included), so a request
 refused by a guard, or one whose handler raised (logged as 500, the answer the error handler
-then sends), is logged too; one the client abandoned before any answer is logged as 499."""
+then sends), is logged too; one the client abandoned before any answer is logged as 499. With
+the log level above INFO (OMS_LOG_LEVEL=WARNING) it logs nothing, and then costs a request
+nothing but the level check: no wrapper around its answer (issue 22: 5 % of a read's Python)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import structlog
@@ -19,7 +22,7 @@ class AccessLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not access_log.is_enabled_for(logging.INFO):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

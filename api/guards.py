@@ -132,8 +132,11 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = f"body: larger than {self.max_bytes} bytes"
         declared = _header(scope, b"content-length")
+        if declared is None and _header(scope, b"transfer-encoding") is None:
+            await self.app(scope, receive, send)  # no body (HTTP/1.1: neither header): a GET
+            return
+        too_big = f"body: larger than {self.max_bytes} bytes"
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
             await answer(send, 413, too_big)
             return

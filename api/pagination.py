@@ -31,7 +31,6 @@ Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="results per page")]
 
 
-
 class Paged(BaseModel, Generic[T]):
     count: int
     next: str | None

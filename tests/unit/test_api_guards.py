@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
+import structlog
 from starlette.types import Message, Receive, Scope, Send
 from structlog.testing import capture_logs
 
@@ -50,6 +52,8 @@ def call(
     chunks: tuple[bytes, ...] = (b"",), headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> tuple[int, bytes]:  # fmt: skip
     scope_headers = [*headers, *([(b"host", host.encode())] if host is not None else [])]
+    if any(chunks) and not any(name == b"content-length" for name, _ in headers):
+        scope_headers.append((b"transfer-encoding", b"chunked"))  # as a server reports a body
     scope = {"type": "http", "method": "POST", "path": path, "headers": scope_headers}
     incoming = [
         {"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1}
@@ -160,6 +164,20 @@ def test_deep_json_is_400_and_never_reaches_the_endpoint() -> None:
     assert call(guarded, chunks=(b"{not json",)) == (200, b"{not json"), "the endpoint's call"
 
 
+def test_a_request_without_a_body_is_passed_on_untouched() -> None:
+    """HTTP/1.1: neither Content-Length nor Transfer-Encoding means no body (a GET): nothing to
+    read or check, the endpoint gets the server's own receive."""
+    received: list[Receive] = []
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        received.append(receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    assert call(BodyLimits(endpoint))[0] == 200
+    assert received[0].__name__ == "receive"  # not the guard's replay
+
+
 def test_oversized_bodies_are_413_declared_or_streamed() -> None:
     app = Echo()
     guarded = BodyLimits(app)
@@ -171,6 +189,24 @@ def test_oversized_bodies_are_413_declared_or_streamed() -> None:
     assert json.loads(body) == {"detail": f"body: larger than {MAX_BODY_BYTES} bytes"}
     assert app.calls == 0
     assert call(guarded, chunks=(b"x" * MAX_BODY_BYTES,))[0] == 200
+
+
+def test_the_access_log_above_info_wraps_nothing() -> None:
+    """OMS_LOG_LEVEL=WARNING: no line to write, so the answer goes out through the server's own
+    send, not the log's wrapper."""
+    used: list[Send] = []
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        used.append(send)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    assert call(AccessLog(endpoint))[0] == 200
+    assert used[0].__name__ == "send"
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    call(AccessLog(endpoint))
+    assert used[1].__name__ == "sending"
 
 
 def test_the_access_log_records_refusals_and_handlers_that_raised() -> None:
