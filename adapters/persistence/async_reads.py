@@ -139,15 +139,16 @@ class AsyncReads:
         """The statement's rows, read by name and position like the synchronous read's."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
-        if self._slots.locked():  # all in use: wait, at most pool_timeout
+        if not self._slots.locked():
+            await self._slots.acquire()  # one is free: taken at once, no timer
+        else:  # all in use: wait at most pool_timeout (a scope: wait_for made a task per wait)
             try:
-                await asyncio.wait_for(self._slots.acquire(), self.pool_timeout)
+                async with asyncio.timeout(self.pool_timeout):
+                    await self._slots.acquire()
             except TimeoutError:
                 raise PoolTimeout(
                     f"no read connection free in {self.pool_timeout:.0f} s ({self.size} in use)"
                 ) from None
-        else:  # one is free: taken at once (wait_for's task and timer cost a read 4 %)
-            await self._slots.acquire()
         try:
             connection = await self._checkout()
             try:
