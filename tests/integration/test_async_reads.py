@@ -155,3 +155,46 @@ def test_a_database_that_does_not_answer_is_an_operational_error() -> None:
         asyncio.run(pool.rows(SLEEP, {"seconds": 0}))
     assert type(raised.value).__name__ == "OperationalError"
     assert pool.open_connections == 0
+
+
+def test_an_idle_connection_the_server_closed_is_replaced(postgres_url: str, pg: Engine) -> None:
+    """Killed while idle in the pool: the loop hears its socket once, stops watching it (no
+    spin), and the next read opens another."""
+    backend = ReadStatement(text("SELECT pg_backend_pid() AS pid"))
+
+    async def run() -> tuple[int, int, int, bool]:
+        pool = AsyncReads(postgres_url, size=1, idle_seconds=10)
+        first = (await pool.rows(backend, {}))[0].pid
+        with pg.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await asyncio.sleep(0.2)  # the loop hears the closed socket
+        idle = pool._idle[0]
+        unwatched = not idle.watched and idle.spoken
+        second = (await pool.rows(backend, {}))[0].pid
+        opened = pool.open_connections
+        pool.close()
+        return first, second, opened, unwatched
+
+    first, second, opened, unwatched = asyncio.run(run())
+    assert second != first and opened == 1
+    assert unwatched
+
+
+def test_connections_are_reused_read_after_read(postgres_url: str) -> None:
+    """The loop's late news of a socket the last read drained is not taken for the server
+    speaking: 400 reads, 8 at a time, on a pool of 4 use 4 backends."""
+    backend = ReadStatement(text("SELECT pg_backend_pid() AS pid"))
+
+    async def run() -> set[int]:
+        pool = AsyncReads(postgres_url, size=4, idle_seconds=10)
+        pids: set[int] = set()
+
+        async def one() -> None:
+            pids.add((await pool.rows(backend, {}))[0].pid)
+
+        for _ in range(50):
+            await asyncio.gather(*(one() for _ in range(8)))
+        pool.close()
+        return pids
+
+    assert len(asyncio.run(run())) == 4
