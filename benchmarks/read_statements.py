@@ -44,17 +44,23 @@ async def _call(app: Any, path: str, key: str) -> tuple[int, bytes]:
 
 def count_statements(database_url: str, reads: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
     """{path: (statements with the key cached, statements with its lookup)}."""
+    return asyncio.run(_count(database_url, reads))
+
+
+async def _count(database_url: str, reads: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """On one event loop, as in an API worker (its awaited reads' connections, and what they
+    prepared, last from one request to the next)."""
     ctx = ApiContext(Settings(database_url=database_url, api_allowed_hosts=(HOST,)))
     app = create_app(ctx)
     counts: dict[str, tuple[int, int]] = {}
     try:
         for path, key in reads:
-            asyncio.run(_call(app, path, key))
+            await _call(app, path, key)
             ctx.keys = KeyCache()
             with StatementCounter(ctx.engine, ctx.reads, ctx.awaited_reads) as looked_up:
-                status, body = asyncio.run(_call(app, path, key))
+                status, body = await _call(app, path, key)
             with StatementCounter(ctx.engine, ctx.reads, ctx.awaited_reads) as cached:
-                asyncio.run(_call(app, path, key))
+                await _call(app, path, key)
             if status != 200:
                 raise SystemExit(f"GET {path} answered {status}: {body[:300]!r}")
             counts[path] = (cached.count, looked_up.count)

@@ -177,6 +177,7 @@ class AsyncReads:
         self._idle: list[_Connection] = []  # most recently used last (LIFO)
         self._open = 0
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._reaper: asyncio.TimerHandle | None = None
         self._types: dict[tuple[str, ...], type[Any]] = {}
         # called with each statement's SQL as it is sent (statement_count.StatementCounter)
@@ -195,8 +196,10 @@ class AsyncReads:
 
     async def rows(self, statement: ReadStatement, values: Mapping[str, Any]) -> Sequence[Any]:
         """The statement's rows, read by name and position like the synchronous read's."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.size)
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
+        assert self._slots is not None
         if not self._slots.locked():
             await self._slots.acquire()  # one is free: taken at once, no timer
         else:  # all in use: wait at most pool_timeout (a scope: wait_for made a task per wait)
@@ -249,6 +252,15 @@ class AsyncReads:
             raise wrapped from error
         finally:
             cursor.close()
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The pool serves one event loop (an API worker has one). Used from another (a tool or
+        test calling the app under successive asyncio.run): the idle connections, watched by
+        the old loop, are closed, and the waiting starts afresh on this one."""
+        self.close()
+        self._open = 0
+        self._loop = loop
+        self._slots = asyncio.Semaphore(self.size)
 
     def _heard(self, sql: str) -> None:
         for listener in self.listeners:
@@ -312,4 +324,5 @@ class AsyncReads:
         for connection in self._idle:
             self._discard(connection)
         self._idle = []
-        self._slots = None  # bound to this loop; a later use (tests) makes one on its own
+        self._slots = None  # bound to this loop; a later use makes one on its own
+        self._loop = None

@@ -198,3 +198,14 @@ def test_connections_are_reused_read_after_read(postgres_url: str) -> None:
         return pids
 
     assert len(asyncio.run(run())) == 4
+
+
+def test_a_pool_used_from_one_event_loop_then_another_still_reads(postgres_url: str) -> None:
+    """An API worker has one loop; a tool calling the app under successive asyncio.run (oms
+    bench api's statement count) must not find connections watched by a loop that is gone."""
+    pool = AsyncReads(postgres_url, size=2, idle_seconds=10)
+    backend = ReadStatement(text("SELECT pg_backend_pid() AS pid"))
+    first = asyncio.run(pool.rows(backend, {}))[0].pid
+    second = asyncio.run(pool.rows(backend, {}))[0].pid
+    assert first != second and pool.open_connections == 1
+    pool.close()
