@@ -8,6 +8,7 @@ only (the pool is psycopg2's); on SQLite the API runs the synchronous reads on i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -63,6 +64,41 @@ async def find_orders(
     return [orders.document(found, spent.get(i, []), processes) for i, found in by_order.items()]
 
 
+# the counts being read now, by key: the requests that find a large count expired at the same
+# moment wait for one reading instead of each running it (with 100,000 merchant orders, every
+# concurrent request of that moment counted them at once: the list's p99 83 ms)
+_counting: dict[tuple[Any, ...], asyncio.Future[int]] = {}
+
+
+async def _counted_once(key: tuple[Any, ...], read: Callable[[], Awaitable[Sequence[Any]]]) -> int:
+    loop = asyncio.get_running_loop()
+    pending = _counting.get(key)
+    if pending is not None and pending.get_loop() is loop:
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if not pending.cancelled():
+                raise  # this request itself went away
+        # the request reading it went away before it was read: read it here
+    future: asyncio.Future[int] = loop.create_future()
+    _counting[key] = future
+    try:
+        count = int((await read())[0][0])
+        merchant_reads.remember_count(key, count)
+        future.set_result(count)
+        return count
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+    except Exception as error:
+        future.set_exception(error)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody waited
+        raise
+    finally:
+        if _counting.get(key) is future:
+            del _counting[key]
+
+
 async def merchant_order_page(
     reads: AsyncReads, engine: Engine, merchant_reference: str, **filters: Any
 ) -> merchant_reads.MerchantOrderPage:
@@ -79,8 +115,7 @@ async def merchant_order_page(
     key = (id(reads), query.count_key)
     count = merchant_reads.recent_count(key)
     if count is None:
-        count = int((await reads.rows(query.counted, query.params))[0][0])
-        merchant_reads.remember_count(key, count)
+        count = await _counted_once(key, lambda: reads.rows(query.counted, query.params))
     rows = await reads.rows(query.page, query.page_params) if count else []
     names = {r.process for r in rows if r.process is not None}
     return merchant_reads.page_of(count, rows, await _processes(engine, names))
