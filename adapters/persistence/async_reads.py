@@ -273,11 +273,15 @@ class AsyncReads:
                 return connection
             self._discard(connection)  # the server ended it while it was idle
         self._open += 1
+        raw = None
         try:
             raw = psycopg2.connect(async_=1, **self._connect_args)
             await asyncio.wait_for(_connected(raw), self.connect_timeout)
         except BaseException as error:
             self._open -= 1
+            if raw is not None:  # begun but not made (timed out, refused, cancelled): no leak
+                with contextlib.suppress(psycopg2.Error):
+                    raw.close()
             if isinstance(error, TimeoutError | psycopg2.Error):
                 raise DBAPIError.instance(
                     "connect", None, error, psycopg2.Error, hide_parameters=True

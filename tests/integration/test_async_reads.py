@@ -18,7 +18,7 @@ from adapters.persistence.async_reads import AsyncReads
 from adapters.persistence.engine import make_engine
 from adapters.persistence.prepared_reads import ReadStatement
 from adapters.persistence.statement_count import StatementCounter
-from adapters.queries import awaited, merchant_reads
+from adapters.queries import awaited
 from adapters.queries.merchant_reads import merchant_order_detail, merchant_order_page
 from adapters.queries.orders import find_orders
 from tests.api.stored import example, store
@@ -167,8 +167,11 @@ def test_an_idle_connection_the_server_closed_is_replaced(postgres_url: str, pg:
         first = (await pool.rows(backend, {}))[0].pid
         with pg.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-        await asyncio.sleep(0.2)  # the loop hears the closed socket
         idle = pool._idle[0]
+        for _ in range(100):  # the loop hears the closed socket (a loaded machine: later)
+            if idle.spoken:
+                break
+            await asyncio.sleep(0.05)
         unwatched = not idle.watched and idle.spoken
         second = (await pool.rows(backend, {}))[0].pid
         opened = pool.open_connections
@@ -209,29 +212,3 @@ def test_a_pool_used_from_one_event_loop_then_another_still_reads(postgres_url: 
     second = asyncio.run(pool.rows(backend, {}))[0].pid
     assert first != second and pool.open_connections == 1
     pool.close()
-
-
-def test_concurrent_list_pages_read_the_count_once(
-    postgres_url: str, pg: Engine, reads_engine: Engine
-) -> None:
-    """Requests that need a merchant's count at the same moment wait for one reading of it."""
-    store(pg, example())
-
-    async def run() -> tuple[list[int], list[str]]:
-        pool = AsyncReads(postgres_url, size=4, idle_seconds=10)
-        await awaited.merchant_order_page(pool, reads_engine, "MER000002", limit=5)  # prepared
-        with StatementCounter(pool) as counted:
-            pages = await asyncio.gather(
-                *(awaited.merchant_order_page(pool, reads_engine, "MER000002", limit=5)
-                  for _ in range(8))
-            )  # fmt: skip
-        pool.close()
-        return [page.count for page in pages], counted.statements
-
-    counts, statements = asyncio.run(run())
-    query = merchant_reads.PageQuery.of("MER000002", None, None, None, 0, 5)
-    executed = [s for s in statements if s.startswith("EXECUTE ")]
-    counted = [s for s in executed if s.startswith(f"EXECUTE {query.counted.prepared().name}(")]
-    paged = [s for s in executed if s.startswith(f"EXECUTE {query.page.prepared().name}(")]
-    assert len(set(counts)) == 1 and counts[0] >= 1
-    assert (len(counted), len(paged)) == (1, 8)  # one count, eight pages
