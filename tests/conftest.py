@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +21,12 @@ UNSET_URLS = {
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(UNSET_URLS)
+    # Started in the background by a non-interactive shell (`nohup bash .ci/run &`), a process
+    # ignores SIGINT, and so would every process a test starts: the tests that stop a server or
+    # a scheduler with Ctrl-C then wait forever. A handler of our own is reset to the default
+    # in each child at exec, so the children take Ctrl-C as a terminal would send it.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
