@@ -230,8 +230,9 @@ class AsyncReads:
         cursor = connection.raw.cursor()
         try:
             if not connection.prepare:
-                self._heard(_unprepared(prepared))
-                cursor.execute(_unprepared(prepared), arguments)
+                sql = _unprepared(prepared)
+                self._heard(sql)
+                cursor.execute(sql, arguments)
             else:
                 if prepared.name not in connection.prepared:
                     self._heard(f"PREPARE {prepared.name} AS {prepared.sql}")

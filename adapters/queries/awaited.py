@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from adapters.persistence.async_reads import AsyncReads
-from adapters.persistence.merchants import SqlMerchantProcessRepository, cached_processes
+from adapters.persistence.merchants import cached_processes
 from adapters.queries import merchant_reads, orders
 from domain.merchant_oms import Process
 
@@ -28,14 +28,9 @@ async def _processes(engine: Engine, names: set[str] | list[str]) -> dict[str, P
 
     def load() -> dict[str, Process | None]:
         with engine.connect() as connection:
-            return _load(connection, names)
+            return merchant_reads.processes_by_name(connection, names)
 
     return await asyncio.to_thread(load)
-
-
-def _load(connection: Connection, names: set[str] | list[str]) -> dict[str, Process | None]:
-    repository = SqlMerchantProcessRepository(connection)
-    return {name: repository.get(name) for name in sorted(names)}
 
 
 async def merchant_order_detail(

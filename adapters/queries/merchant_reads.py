@@ -8,7 +8,7 @@ Never the write side's aggregates; the processes come from their per-engine cach
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -95,7 +95,8 @@ KNOWN_PROCESSES = ReadStatement(
 )
 
 
-def _processes(connection: Connection, names: set[str]) -> dict[str, Process | None]:
+def processes_by_name(connection: Connection, names: Iterable[str]) -> dict[str, Process | None]:
+    """The merchant processes by name (each read once per engine: the repository's cache)."""
     repository = SqlMerchantProcessRepository(connection)
     return {name: repository.get(name) for name in sorted(names)}
 
@@ -113,7 +114,7 @@ def merchant_order_detail(
         )
         if not one_merchant_order(rows):
             return None
-        processes = _processes(connection, {row.process for row in rows})
+        processes = processes_by_name(connection, {row.process for row in rows})
     return detail_document(rows, processes)
 
 
@@ -194,7 +195,7 @@ def merchant_order_events(
         )
         if len({row.id for row in rows}) != 1:
             return None
-        processes = _processes(connection, {row.process for row in rows if row.process})
+        processes = processes_by_name(connection, {row.process for row in rows if row.process})
     return {
         event for process in processes.values() if process is not None for event in process.events
     }
@@ -308,7 +309,9 @@ def merchant_order_page(
             count = int(query.counted.rows(connection, query.params)[0][0])
             _recent_counts.put(key, count)
         rows = query.page.rows(connection, query.page_params) if count else []
-        processes = _processes(connection, {r.process for r in rows if r.process is not None})
+        processes = processes_by_name(
+            connection, {r.process for r in rows if r.process is not None}
+        )
     return page_of(count, rows, processes)
 
 
