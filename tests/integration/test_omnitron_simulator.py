@@ -308,5 +308,10 @@ def test_run_simulator_preloads_and_serves_until_interrupted(tmp_path: Path) -> 
         assert [o["number"] for o in found["results"]] == ["R-0", "R-1", "R-2"]
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
+        try:
+            _, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # it did not stop on Ctrl-C: not left running
+            process.kill()
+            process.communicate()
+            raise
     assert process.returncode == 0 and err == ""
