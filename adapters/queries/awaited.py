@@ -28,7 +28,7 @@ async def _processes(engine: Engine, names: set[str] | list[str]) -> dict[str, P
 
     def load() -> dict[str, Process | None]:
         with engine.connect() as connection:
-            return merchant_reads.processes_by_name(connection, names)
+            return orders.processes_by_name(connection, names)
 
     return await asyncio.to_thread(load)
 

@@ -8,7 +8,7 @@ Never the write side's aggregates; the processes come from their per-engine cach
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Connection,
     Engine,
     bindparam,
     exists,
@@ -28,10 +27,9 @@ from sqlalchemy import (
 
 from adapters.persistence import tables as t
 from adapters.persistence.codec import rate_text
-from adapters.persistence.merchants import SqlMerchantProcessRepository
 from adapters.persistence.prepared_reads import ReadStatement
 from adapters.queries.merchant_orders import CUSTOMER_FIELDS, offered
-from adapters.queries.orders import cargo
+from adapters.queries.orders import cargo, processes_by_name
 from domain.merchant_oms import Process
 from domain.model import TOTAL_NAMES, is_marketplace_type
 from domain.money import rate_of
@@ -93,12 +91,6 @@ KNOWN_PROCESSES = ReadStatement(
     .select_from(_mo.outerjoin(_moi, _moi.c.merchant_order_id == _mo.c.id))
     .where(*MINE)
 )
-
-
-def processes_by_name(connection: Connection, names: Iterable[str]) -> dict[str, Process | None]:
-    """The merchant processes by name (each read once per engine: the repository's cache)."""
-    repository = SqlMerchantProcessRepository(connection)
-    return {name: repository.get(name) for name in sorted(names)}
 
 
 def merchant_order_detail(

@@ -10,7 +10,7 @@ order reference. The merchant processes come from their per-engine cache (mercha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -202,7 +202,7 @@ def find_orders(engine: Engine, key: str, channel_id: int | None) -> list[dict[s
         else:
             for expense in connection.execute(EXPENSE_ROWS, {"order_ids": list(by_order)}):
                 spent.setdefault(expense.order_id, []).append(expense)
-        processes = _processes(connection, process_names(rows))
+        processes = processes_by_name(connection, process_names(rows))
     return [document(found, spent.get(i, []), processes) for i, found in by_order.items()]
 
 
@@ -231,9 +231,10 @@ def process_names(rows: Sequence[Any]) -> list[str]:
     return sorted({row.process for row in rows if row.process is not None})
 
 
-def _processes(connection: Connection, names: list[str]) -> dict[str, Process | None]:
+def processes_by_name(connection: Connection, names: Iterable[str]) -> dict[str, Process | None]:
+    """The merchant processes by name (each read once per engine: the repository's cache)."""
     repository = SqlMerchantProcessRepository(connection)
-    return {name: repository.get(name) for name in names}
+    return {name: repository.get(name) for name in sorted(names)}
 
 
 def cargo(stored: dict[str, Any] | None) -> dict[str, Any] | None:
