@@ -71,6 +71,11 @@ class _Connection:
             self.spoken = True
             self.unwatch()
 
+    def watch(self) -> None:
+        if not self.watched:
+            self.loop.add_reader(self.fd, self._readable)
+            self.watched = True
+
     def unwatch(self) -> None:
         if self.watched:
             self.watched = False
@@ -85,9 +90,7 @@ class _Connection:
                 return
             ready = self.loop.create_future()
             if state == psycopg2.extensions.POLL_READ:
-                if not self.watched:
-                    self.loop.add_reader(self.fd, self._readable)
-                    self.watched = True
+                self.watch()
                 self.waiter = ready
                 try:
                     await ready
@@ -296,6 +299,10 @@ class AsyncReads:
             self._discard(connection)
             return
         connection.idle_since = time.monotonic()
+        # Watched while idle, to hear a server that ends it: a connection whose statements
+        # never had to wait (the answer was there at the first poll, as on a loaded machine)
+        # was not watched yet, and the next read took it, killed, and failed.
+        connection.watch()
         self._idle.append(connection)
         if self.idle_seconds > 0 and self._reaper is None:
             loop = asyncio.get_running_loop()

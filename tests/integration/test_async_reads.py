@@ -7,6 +7,8 @@ connection whose read failed or was cancelled mid-statement."""
 from __future__ import annotations
 
 import asyncio
+import select
+import time
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapters.persistence.async_reads import AsyncReads
+from adapters.persistence.async_reads import AsyncReads, _Connection
 from adapters.persistence.engine import make_engine
 from adapters.persistence.prepared_reads import ReadStatement
 from adapters.persistence.statement_count import StatementCounter
@@ -157,9 +159,7 @@ def test_a_database_that_does_not_answer_is_an_operational_error() -> None:
     assert pool.open_connections == 0
 
 
-def test_an_idle_connection_the_server_closed_is_replaced(postgres_url: str, pg: Engine) -> None:
-    """Killed while idle in the pool: the loop hears its socket once, stops watching it (no
-    spin), and the next read opens another."""
+def _killed_while_idle(postgres_url: str, pg: Engine) -> None:
     backend = ReadStatement(text("SELECT pg_backend_pid() AS pid"))
 
     async def run() -> tuple[int, int, int, bool]:
@@ -181,6 +181,30 @@ def test_an_idle_connection_the_server_closed_is_replaced(postgres_url: str, pg:
     first, second, opened, unwatched = asyncio.run(run())
     assert second != first and opened == 1
     assert unwatched
+
+
+def test_an_idle_connection_the_server_closed_is_replaced(postgres_url: str, pg: Engine) -> None:
+    """Killed while idle in the pool: the loop hears its socket once, stops watching it (no
+    spin), and the next read opens another."""
+    _killed_while_idle(postgres_url, pg)
+
+
+def test_a_connection_whose_reads_never_waited_is_heard_when_killed_too(
+    postgres_url: str, pg: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every answer already there at the first poll (as on a loaded machine, the thread
+    descheduled between sending and polling): no read had to wait on the socket, and the idle
+    connection is watched all the same (it was not: the next read took the killed connection
+    and failed, "terminating connection due to administrator command")."""
+    waited = _Connection.wait
+
+    async def answered_before_the_first_poll(self: _Connection) -> None:
+        select.select([self.fd], [], [], 5)
+        time.sleep(0.05)  # the rest of a longer answer too
+        await waited(self)
+
+    monkeypatch.setattr(_Connection, "wait", answered_before_the_first_poll)
+    _killed_while_idle(postgres_url, pg)
 
 
 def test_connections_are_reused_read_after_read(postgres_url: str) -> None:
