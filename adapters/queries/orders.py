@@ -227,8 +227,8 @@ def expenses_on_rows(by_order: dict[int, list[Any]]) -> dict[int, list[Any]]:
     return {i: [SimpleNamespace(**e) for e in rows[0].expenses] for i, rows in by_order.items()}
 
 
-def process_names(rows: Sequence[Any]) -> list[str]:
-    return sorted({row.process for row in rows if row.process is not None})
+def process_names(rows: Sequence[Any]) -> set[str]:
+    return {row.process for row in rows if row.process is not None}
 
 
 def processes_by_name(connection: Connection, names: Iterable[str]) -> dict[str, Process | None]:
